@@ -1,0 +1,278 @@
+"""The shape of an office configuration file (TOML), with defaults and cross-checks."""
+from __future__ import annotations
+
+import re
+from datetime import date, time
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+PRIORITY_CLASSES = ("elderly", "disabled", "pregnant", "child", "merit")
+DEVICE_KINDS = (
+    "kiosk", "display", "rating", "printer", "camera", "keypad", "led", "rating_box", "scanner",
+)
+# Roles whose devices authenticate with a token from this file.
+TOKEN_DEVICE_KINDS = ("kiosk", "display", "rating")
+
+_CODE_RE = re.compile(r"^[A-Z][A-Z0-9_]{0,31}$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OfficeInfo(_Strict):
+    name: str = Field(min_length=1, max_length=200)
+    short_name: str = ""
+    address: str = ""
+    phone: str = ""
+    timezone: str = "Asia/Ho_Chi_Minh"
+    # A demo or test office takes tickets at any hour, any day.
+    always_open: bool = False
+    base_url: str = ""  # public address printed in QR codes; empty: taken from the request
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"múi giờ không tồn tại: {v!r} (ví dụ đúng: 'Asia/Ho_Chi_Minh')")
+        return v
+
+
+def _parse_hhmm(v: str) -> time:
+    m = re.fullmatch(r"(\d{1,2}):(\d{2})", v.strip())
+    if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+        raise ValueError(f"giờ phải có dạng HH:MM, nhận được {v!r}")
+    return time(int(m.group(1)), int(m.group(2)))
+
+
+class HoursConfig(_Strict):
+    """Working hours: days of the week and the sessions (morning, afternoon) of each."""
+
+    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = [
+        "mon", "tue", "wed", "thu", "fri",
+    ]
+    sessions: list[tuple[str, str]] = [("07:30", "11:30"), ("13:30", "17:00")]
+    # Per weekday sessions that differ from `sessions`, e.g. sat = [["07:30", "11:30"]].
+    overrides: dict[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], list[tuple[str, str]]] = {}
+    holidays: list[date] = []
+    # Extra working days (a Saturday worked in exchange for a holiday).
+    extra_days: list[date] = []
+    # Stop issuing this many minutes before a session closes (0: until the close).
+    stop_issuing_before_close_min: int = Field(default=0, ge=0, le=240)
+
+    @field_validator("sessions")
+    @classmethod
+    def _sessions(cls, v: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        _check_sessions(v)
+        return v
+
+    @field_validator("overrides")
+    @classmethod
+    def _overrides(cls, v: dict) -> dict:
+        for sessions in v.values():
+            _check_sessions(sessions)
+        return v
+
+    def sessions_for(self, weekday: int) -> list[tuple[time, time]]:
+        key = WEEKDAYS[weekday]
+        raw = self.overrides.get(key, self.sessions)  # type: ignore[arg-type]
+        return [(_parse_hhmm(a), _parse_hhmm(b)) for a, b in raw]
+
+
+def _check_sessions(v: list[tuple[str, str]]) -> None:
+    for start, end in v:
+        a, b = _parse_hhmm(start), _parse_hhmm(end)
+        if a >= b:
+            raise ValueError(f"giờ mở cửa {start} phải trước giờ đóng cửa {end}")
+
+
+class NumberingConfig(_Strict):
+    """How a field numbers its tickets: a block (1001, 1002...) or a letter prefix (A001)."""
+
+    mode: Literal["block", "prefix"] = "block"
+    start: int = Field(default=1, ge=0, le=9_999_999)
+    prefix: str = ""
+    width: int = Field(default=3, ge=1, le=6)
+
+    @model_validator(mode="after")
+    def _check(self) -> "NumberingConfig":
+        if self.mode == "prefix" and not re.fullmatch(r"[A-Z]{1,3}", self.prefix):
+            raise ValueError("kiểu đánh số 'prefix' cần 'prefix' là 1 đến 3 chữ cái in hoa, ví dụ 'A'")
+        return self
+
+
+class FieldConfig(_Strict):
+    """A field (lĩnh vực) that takes tickets."""
+
+    code: str
+    name: str = Field(min_length=1, max_length=120)
+    name_en: str = ""
+    numbering: NumberingConfig = NumberingConfig()
+    daily_cap: int | None = Field(default=None, ge=1, le=99_999)
+    icon: str = ""
+    # Field where citizens collect results (Trả kết quả): tickets may be linked to dossiers.
+    returns_results: bool = False
+    # Hidden fields take no tickets at the kiosk (staff may still transfer to them).
+    kiosk: bool = True
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, v: str) -> str:
+        if not _CODE_RE.match(v):
+            raise ValueError("mã lĩnh vực chỉ gồm chữ in hoa không dấu, số và '_', bắt đầu bằng chữ, ví dụ 'HOTICH'")
+        return v
+
+
+class CounterConfig(_Strict):
+    number: int = Field(ge=1, le=999)
+    name: str = ""
+    fields: list[str] = Field(min_length=1)
+    # true: call from the fields in the order listed; false: the oldest ticket of any field.
+    strict_field_order: bool = False
+
+    @property
+    def label(self) -> str:
+        return self.name or f"Quầy {self.number}"
+
+
+class StaffConfig(_Strict):
+    username: str = Field(pattern=r"^[a-z0-9_.-]{2,40}$")
+    full_name: str = ""
+    role: Literal["staff", "admin"] = "staff"
+    counters: list[int] = []
+    # Optional: an argon2 hash (from `motcua user add`); without it the account needs a
+    # password set with the CLI before it can log in.
+    password_hash: str = ""
+
+
+class DeviceConfig(_Strict):
+    name: str = Field(pattern=r"^[a-z0-9_.-]{1,40}$")
+    kind: Literal[
+        "kiosk", "display", "rating", "printer", "camera", "keypad", "led", "rating_box", "scanner"
+    ]
+    # Hardware: a connection URL (serial:///dev/ttyUSB0, tcp://host:9100, virtual, ...).
+    url: str = ""
+    # Screens and tablets (kiosk, display, rating): the bearer token the device presents.
+    token: str = ""
+    counter: int | None = None  # the counter a keypad, LED board or rating device belongs to
+    counters: dict[str, int] = {}  # bus devices: {"address": counter number}
+    options: dict[str, str | int | float | bool | list[str]] = {}
+
+    @model_validator(mode="after")
+    def _check(self) -> "DeviceConfig":
+        if self.kind in TOKEN_DEVICE_KINDS and len(self.token) < 16:
+            raise ValueError(f"thiết bị loại '{self.kind}' cần 'token' dài ít nhất 16 ký tự")
+        if self.kind not in TOKEN_DEVICE_KINDS and not self.url:
+            raise ValueError(f"thiết bị loại '{self.kind}' cần 'url' (địa chỉ kết nối)")
+        return self
+
+
+class QueueConfig(_Strict):
+    # How many recalls before a called ticket may be marked no-show (0: at once).
+    no_show_after_recalls: int = Field(default=0, ge=0, le=10)
+    # After this many priority tickets in a row at a counter, call one normal ticket.
+    priority_quota: int = Field(default=3, ge=1, le=100)
+    priority_classes: list[Literal["elderly", "disabled", "pregnant", "child", "merit"]] = list(PRIORITY_CLASSES)
+    priority_enabled: bool = True
+    # A second call-next within this many seconds returns the ticket just called.
+    double_press_window_s: float = Field(default=2.0, ge=0, le=30)
+    # Where a transferred ticket joins the new field's queue: by its issue time or at the end.
+    transfer_position: Literal["front", "back"] = "front"
+    # Anyone (no token) may take a ticket through the public API.
+    public_ticket_issue: bool = True
+    # Default minutes per citizen when the day has no finished visits yet.
+    default_service_min: float = Field(default=5.0, gt=0, le=240)
+
+
+class AnnouncementConfig(_Strict):
+    template: str = "Xin mời công dân có số thứ tự {number} đến quầy số {counter}"
+    number_reading: Literal["full", "digits"] = "full"
+    counter_reading: Literal["full", "digits"] = "full"
+
+
+class AuthConfig(_Strict):
+    # Secret for signing tokens and sessions. Empty: read MOTCUA_SECRET_KEY, else generated
+    # once and kept in the data directory.
+    secret_key: str = ""
+    token_ttl_hours: float = Field(default=12, gt=0, le=24 * 30)
+    login_max_failures: int = Field(default=5, ge=1, le=100)
+    login_window_s: int = Field(default=300, ge=10, le=86_400)
+
+
+class OfficeConfig(_Strict):
+    office: OfficeInfo
+    hours: HoursConfig = HoursConfig()
+    queue: QueueConfig = QueueConfig()
+    announcements: AnnouncementConfig = AnnouncementConfig()
+    auth: AuthConfig = AuthConfig()
+    fields: list[FieldConfig] = Field(min_length=1)
+    counters: list[CounterConfig] = Field(min_length=1)
+    staff: list[StaffConfig] = []
+    devices: list[DeviceConfig] = []
+
+    @model_validator(mode="after")
+    def _cross_check(self) -> "OfficeConfig":
+        codes = [f.code for f in self.fields]
+        dup = sorted({c for c in codes if codes.count(c) > 1})
+        if dup:
+            raise ValueError(f"mã lĩnh vực bị trùng: {', '.join(dup)}")
+        nums = [c.number for c in self.counters]
+        dupn = sorted({n for n in nums if nums.count(n) > 1})
+        if dupn:
+            raise ValueError(f"số quầy bị trùng: {', '.join(map(str, dupn))}")
+        for i, c in enumerate(self.counters):
+            for f in c.fields:
+                if f not in codes:
+                    raise ValueError(f"counters[{i}] (quầy {c.number}) phục vụ lĩnh vực không có: {f!r}")
+        for i, s in enumerate(self.staff):
+            for n in s.counters:
+                if n not in nums:
+                    raise ValueError(f"staff[{i}] ({s.username}) gắn với quầy không có: {n}")
+        users = [s.username for s in self.staff]
+        dupu = sorted({u for u in users if users.count(u) > 1})
+        if dupu:
+            raise ValueError(f"tên đăng nhập bị trùng: {', '.join(dupu)}")
+        names = [d.name for d in self.devices]
+        dupd = sorted({d for d in names if names.count(d) > 1})
+        if dupd:
+            raise ValueError(f"tên thiết bị bị trùng: {', '.join(dupd)}")
+        tokens = [d.token for d in self.devices if d.token]
+        if len(tokens) != len(set(tokens)):
+            raise ValueError("hai thiết bị dùng chung một token")
+        for i, d in enumerate(self.devices):
+            if d.counter is not None and d.counter not in nums:
+                raise ValueError(f"devices[{i}] ({d.name}) gắn với quầy không có: {d.counter}")
+        # Ticket numbers must tell fields apart: blocks may not overlap, prefixes not repeat.
+        prefixes = [f.numbering.prefix for f in self.fields if f.numbering.mode == "prefix"]
+        dupp = sorted({p for p in prefixes if prefixes.count(p) > 1})
+        if dupp:
+            raise ValueError(f"tiền tố số thứ tự bị trùng: {', '.join(dupp)}")
+        blocks = sorted(
+            (f.numbering.start, f.numbering.start + (f.daily_cap or 999) - 1, f.code)
+            for f in self.fields if f.numbering.mode == "block"
+        )
+        for (a0, a1, ac), (b0, _b1, bc) in zip(blocks, blocks[1:]):
+            if b0 <= a1:
+                raise ValueError(
+                    f"dãy số của lĩnh vực {ac} ({a0}..{a1}) chồng lên dãy số của {bc} (bắt đầu {b0}); "
+                    f"hãy giảm daily_cap hoặc đổi numbering.start"
+                )
+        return self
+
+    # Convenience look-ups --------------------------------------------------------------
+    def field(self, code: str) -> FieldConfig | None:
+        return next((f for f in self.fields if f.code == code), None)
+
+    def counter(self, number: int) -> CounterConfig | None:
+        return next((c for c in self.counters if c.number == number), None)
+
+    def counters_for_field(self, code: str) -> list[int]:
+        return [c.number for c in self.counters if code in c.fields]
+
+    def devices_of(self, *kinds: str) -> list[DeviceConfig]:
+        return [d for d in self.devices if d.kind in kinds]

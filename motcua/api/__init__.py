@@ -1,0 +1,6 @@
+"""The JSON API (`/api/v1`), as written in shared/contract.md and docs/api.md."""
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+from . import auth_routes, queue_routes, misc_routes  # noqa: E402,F401

@@ -1,0 +1,340 @@
+"""Tickets, the queue and counter actions."""
+from __future__ import annotations
+
+import ipaddress
+import threading
+import time
+from collections import deque
+
+from flask import current_app, jsonify, request
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..queue import QueueError
+from ..web.authz import current_principal, require, require_counter, services
+from ..web.errors import ApiError
+from ..web.request import json_body, parse
+from . import bp
+
+PUBLIC_ISSUE_LIMIT = 10  # tickets per address per window, for anonymous callers off this machine
+PUBLIC_ISSUE_WINDOW_S = 600
+
+
+class TicketIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    service: str = Field(min_length=1, max_length=32)
+    priority: str | None = Field(default=None, max_length=16)
+    dossier: str | None = Field(default=None, max_length=64)
+
+
+class TransferIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    service: str | None = Field(default=None, min_length=1, max_length=32)
+    counter: int | None = Field(default=None, ge=1, le=999)
+
+
+class FinishIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    dossiers: list[str] = Field(default_factory=list, max_length=20)
+
+
+class CallIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ticket: int | None = Field(default=None, ge=1)
+    number: str | None = Field(default=None, min_length=1, max_length=16)
+
+
+class PauseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class ResumeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ticket: int = Field(ge=1)
+
+
+class HoldIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(default="", max_length=200)
+
+
+class CancelIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(default="", max_length=200)
+
+
+class _PublicLimiter:
+    def __init__(self) -> None:
+        self._hits: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, addr: str) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            q = self._hits.setdefault(addr, deque())
+            while q and now - q[0] > PUBLIC_ISSUE_WINDOW_S:
+                q.popleft()
+            if len(q) >= PUBLIC_ISSUE_LIMIT:
+                return False
+            q.append(now)
+            if len(self._hits) > 10_000:
+                self._hits = {k: v for k, v in self._hits.items() if v}
+            return True
+
+
+def _limiter() -> _PublicLimiter:
+    return current_app.extensions.setdefault("motcua_public_limiter", _PublicLimiter())
+
+
+def _is_local(addr: str | None) -> bool:
+    try:
+        return ipaddress.ip_address(addr or "").is_loopback
+    except ValueError:
+        return False
+
+
+@bp.get("/services")
+def list_services():
+    snap = services().engine.snapshot()
+    return jsonify(snap["services"])
+
+
+@bp.get("/queue")
+def queue():
+    return jsonify(services().engine.snapshot())
+
+
+@bp.post("/tickets")
+@require("anonymous")
+def issue_ticket():
+    p = current_principal()
+    svc = services()
+    if p.role in ("display", "rating"):
+        raise ApiError(403, "forbidden", "Màn hình hiển thị và thiết bị đánh giá không được lấy số.")
+    if p.is_anonymous:
+        if not svc.config.queue.public_ticket_issue:
+            raise ApiError(401, "unauthorized", "Chỉ máy lấy số hoặc cán bộ được lấy số.")
+        if not _is_local(request.remote_addr) and not _limiter().allow(request.remote_addr or "?"):
+            raise ApiError(429, "too_many_tickets", "Bạn đã lấy quá nhiều số trong thời gian ngắn. "
+                           "Vui lòng thử lại sau ít phút.")
+    body = parse(TicketIn, json_body())
+    field = svc.config.field(body.service)
+    if field is None:
+        raise ApiError(404, "unknown_service", f"Không có lĩnh vực mã '{body.service[:32]}'.")
+    if p.role == "kiosk" or p.is_anonymous:
+        if not field.kiosk:
+            raise ApiError(403, "not_at_kiosk", f"Lĩnh vực {field.name} không lấy số tại máy lấy số.")
+    source = {"kiosk": "kiosk", "staff": "counter", "admin": "counter"}.get(p.role, "web")
+    dossier = None
+    if body.dossier:
+        from ..dossiers_store import ready_dossier_for_ticket
+
+        dossier = ready_dossier_for_ticket(svc, body.dossier, field.code)
+    ticket = svc.engine.issue(body.service, priority=body.priority, source=source, dossier_code=dossier,
+                              staff_id=p.user_id)
+    base = svc.config.office.base_url.rstrip("/") or request.host_url.rstrip("/")
+    ticket["url"] = f"{base}/t/{ticket['token']}"
+    if svc.devices is not None and source == "kiosk" or (svc.devices is not None and request.args.get("print") == "1"):
+        ticket["print_job"] = svc.devices.print_ticket(ticket)
+    return jsonify(ticket), 201
+
+
+@bp.get("/tickets/<int:ticket_id>")
+def get_ticket(ticket_id: int):
+    t = services().engine.get_ticket(ticket_id)
+    if t is None:
+        raise ApiError(404, "unknown_ticket", f"Không tìm thấy số thứ tự có mã {ticket_id}.")
+    return jsonify(t)
+
+
+@bp.get("/tickets/by-token/<token>")
+def ticket_by_token(token: str):
+    if len(token) > 64:
+        raise ApiError(404, "unknown_ticket", "Không tìm thấy phiếu này.")
+    t = services().engine.get_ticket_by_token(token)
+    if t is None:
+        raise ApiError(404, "unknown_ticket", "Không tìm thấy phiếu này.")
+    return jsonify(t)
+
+
+@bp.post("/tickets/<int:ticket_id>/reactivate")
+@require("staff", "admin")
+def reactivate(ticket_id: int):
+    return jsonify({"ticket": services().engine.reactivate(ticket_id, staff_id=current_principal().user_id)})
+
+
+@bp.post("/tickets/<int:ticket_id>/cancel")
+@require("staff", "admin")
+def cancel(ticket_id: int):
+    body = parse(CancelIn, json_body(optional=True))
+    return jsonify({"ticket": services().engine.cancel(ticket_id, staff_id=current_principal().user_id,
+                                                       reason=body.reason)})
+
+
+@bp.post("/tickets/<int:ticket_id>/print")
+@require("staff", "admin")
+def reprint(ticket_id: int):
+    svc = services()
+    t = svc.engine.get_ticket(ticket_id)
+    if t is None:
+        raise ApiError(404, "unknown_ticket", f"Không tìm thấy số thứ tự có mã {ticket_id}.")
+    if svc.devices is None:
+        raise ApiError(409, "no_printer", "Chưa cấu hình máy in.")
+    with svc.store.read() as conn:
+        from sqlalchemy import select
+
+        from ..store import tables as tb
+
+        t["token"] = conn.execute(select(tb.tickets.c.token).where(tb.tickets.c.id == ticket_id)).scalar_one()
+    base = svc.config.office.base_url.rstrip("/") or request.host_url.rstrip("/")
+    t["url"] = f"{base}/t/{t['token']}"
+    return jsonify({"print_job": svc.devices.print_ticket(t, reprint=True)}), 202
+
+
+# Counters ---------------------------------------------------------------------------------
+def _counter_exists(n: int) -> None:
+    if services().config.counter(n) is None:
+        raise ApiError(404, "unknown_counter", f"Không có quầy số {n}.")
+
+
+@bp.get("/counters")
+def list_counters():
+    return jsonify(services().engine.snapshot()["counters"])
+
+
+@bp.get("/counters/<int:n>")
+def counter_view(n: int):
+    _counter_exists(n)
+    require_counter(n)
+    return jsonify(services().engine.counter_view(n))
+
+
+@bp.post("/counters/<int:n>/call-next")
+def call_next(n: int):
+    _counter_exists(n)
+    p = require_counter(n)
+    _no_rating_device(p)
+    key = request.headers.get("Idempotency-Key", "").strip() or None
+    if key is not None and len(key) > 128:
+        raise ApiError(400, "bad_idempotency_key", "Idempotency-Key dài tối đa 128 ký tự.")
+    ticket = services().engine.call_next(n, staff_id=p.user_id, idempotency_key=key)
+    return jsonify({"ticket": ticket})
+
+
+def _no_rating_device(p) -> None:
+    if p.role == "rating":
+        raise ApiError(403, "forbidden", "Thiết bị đánh giá không được thao tác gọi số.")
+
+
+def _act(n: int, fn_name: str, **kw):
+    _counter_exists(n)
+    p = require_counter(n)
+    _no_rating_device(p)
+    fn = getattr(services().engine, fn_name)
+    return fn(n, staff_id=p.user_id, **kw)
+
+
+@bp.post("/counters/<int:n>/recall")
+def recall(n: int):
+    return jsonify({"ticket": _act(n, "recall")})
+
+
+@bp.post("/counters/<int:n>/skip")
+def skip(n: int):
+    return jsonify({"ticket": _act(n, "skip")})
+
+
+@bp.post("/counters/<int:n>/no-show")
+def no_show(n: int):
+    return jsonify({"ticket": _act(n, "skip")})
+
+
+@bp.post("/counters/<int:n>/start")
+def start(n: int):
+    return jsonify({"ticket": _act(n, "start")})
+
+
+@bp.post("/counters/<int:n>/finish")
+def finish(n: int):
+    _counter_exists(n)
+    body = parse(FinishIn, json_body(optional=True))
+    codes = []
+    if body.dossiers:
+        from ..dossiers_store import clean_codes
+
+        codes = clean_codes(body.dossiers)
+    return jsonify({"ticket": _act(n, "finish", dossiers=codes or None)})
+
+
+@bp.post("/counters/<int:n>/transfer")
+def transfer(n: int):
+    _counter_exists(n)
+    body = parse(TransferIn, json_body())
+    if body.service is None and body.counter is None:
+        raise ApiError(422, "invalid", "Hãy gửi 'service' (mã lĩnh vực) hoặc 'counter' (số quầy) để chuyển.")
+    return jsonify({"ticket": _act(n, "transfer", field_code=body.service, to_counter=body.counter)})
+
+
+@bp.post("/counters/<int:n>/call")
+def call_specific(n: int):
+    _counter_exists(n)
+    body = parse(CallIn, json_body())
+    svc = services()
+    ticket_id = body.ticket
+    if ticket_id is None and body.number:
+        ticket_id = _find_waiting_number(n, body.number.strip().upper())
+    if ticket_id is None:
+        raise ApiError(422, "invalid", "Hãy gửi 'ticket' (mã phiếu) hoặc 'number' (số thứ tự).")
+    p = require_counter(n)
+    _no_rating_device(p)
+    return jsonify({"ticket": svc.engine.call_ticket(n, ticket_id, staff_id=p.user_id)})
+
+
+def _find_waiting_number(n: int, number: str) -> int:
+    svc = services()
+    view = svc.engine.counter_view(n)
+    for t in view["next"]:
+        if t["number"] == number:
+            return t["id"]
+    from sqlalchemy import select
+
+    from ..store import tables as tb
+
+    day = svc.engine.calendar.business_date(svc.engine.clock())
+    with svc.store.read() as conn:
+        row = conn.execute(select(tb.tickets.c.id).where(
+            tb.tickets.c.business_date == day, tb.tickets.c.number == number,
+            tb.tickets.c.status == "waiting")).first()
+    if row is None:
+        raise ApiError(404, "unknown_ticket", f"Số {number} không có trong hàng chờ hôm nay.")
+    return row.id
+
+
+@bp.post("/counters/<int:n>/hold")
+def hold(n: int):
+    _counter_exists(n)
+    body = parse(HoldIn, json_body(optional=True))
+    return jsonify({"ticket": _act(n, "hold", reason=body.reason)})
+
+
+@bp.post("/counters/<int:n>/resume")
+def resume(n: int):
+    _counter_exists(n)
+    body = parse(ResumeIn, json_body())
+    return jsonify({"ticket": _act(n, "resume", ticket_id=body.ticket)})
+
+
+@bp.post("/counters/<int:n>/pause")
+def pause(n: int):
+    _counter_exists(n)
+    body = parse(PauseIn, json_body())
+    return jsonify(_act(n, "pause_counter", reason=body.reason))
+
+
+@bp.post("/counters/<int:n>/unpause")
+def unpause(n: int):
+    return jsonify(_act(n, "unpause_counter"))
+
+
+def _unused(e: QueueError) -> None:  # keep the import used for type checkers
+    return None

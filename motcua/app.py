@@ -1,0 +1,241 @@
+"""The application factory: one Flask app with Flask-SocketIO carrying every screen."""
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from flask import Flask, abort, jsonify, render_template, send_from_directory
+from flask_socketio import SocketIO
+
+from config.schema import OfficeConfig
+
+from .auth import Auth
+from .clock import Clock, system_clock
+from .queue import QueueEngine
+from .realtime import ASYNC_MODE, RealtimeHub
+from .store import Store
+from .store.db import default_sqlite_url
+
+log = logging.getLogger(__name__)
+
+EXPIRY_INTERVAL_S = 60.0  # how often tickets left from earlier business days are expired
+JSON_BODY_LIMIT = 64 * 1024  # request bodies other than uploads
+UPLOAD_LIMIT = 25 * 1024 * 1024  # dossier and catalogue imports
+FONT_FILES = ("BeVietnamPro-Regular.ttf", "BeVietnamPro-Medium.ttf", "BeVietnamPro-SemiBold.ttf",
+              "BeVietnamPro-Bold.ttf", "BeVietnamPro-ExtraBold.ttf")
+
+
+@dataclass
+class Settings:
+    config: OfficeConfig
+    data_dir: Path
+    database_url: str = ""
+    message_queue: str | None = None
+    config_path: str = ""
+    demo: bool = False
+    testing: bool = False
+    clock: Clock = system_clock
+    start_devices: bool = True
+    background_jobs: bool = True
+    secret_key: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, config: OfficeConfig, data_dir: str | Path, **kw: Any) -> "Settings":
+        data = Path(data_dir).resolve()
+        return cls(
+            config=config, data_dir=data,
+            database_url=os.environ.get("MOTCUA_DATABASE_URL") or default_sqlite_url(data),
+            message_queue=os.environ.get("MOTCUA_MESSAGE_QUEUE") or None, **kw,
+        )
+
+
+class Services:
+    """Everything a request needs, kept on `app.extensions["motcua"]` (no module globals)."""
+
+    def __init__(self, settings: Settings, store: Store, engine: QueueEngine, auth: Auth,
+                 socketio: SocketIO, hub: RealtimeHub):
+        self.settings = settings
+        self.config = settings.config
+        self.store = store
+        self.engine = engine
+        self.auth = auth
+        self.socketio = socketio
+        self.hub = hub
+        self.devices: Any = None  # the device registry, when devices run
+        self._stop = threading.Event()
+        self._closers: list[Callable[[], None]] = []
+
+    def on_close(self, fn: Callable[[], None]) -> None:
+        self._closers.append(fn)
+
+    def close(self) -> None:
+        self._stop.set()
+        for fn in reversed(self._closers):
+            try:
+                fn()
+            except Exception:  # noqa: BLE001
+                log.exception("shutdown step failed")
+        self.store.dispose()
+
+
+def resolve_secret(settings: Settings) -> str:
+    if settings.secret_key:
+        return settings.secret_key
+    if settings.config.auth.secret_key:
+        return settings.config.auth.secret_key
+    env = os.environ.get("MOTCUA_SECRET_KEY")
+    if env:
+        return env
+    path = settings.data_dir / "secret_key"
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+    except FileExistsError:
+        pass
+    for _ in range(50):  # another process may be writing it right now
+        value = path.read_text().strip()
+        if value:
+            return value
+        threading.Event().wait(0.02)
+    raise RuntimeError(f"cannot read {path}")
+
+
+def create_app(settings: Settings) -> Flask:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if not settings.database_url:
+        settings.database_url = default_sqlite_url(settings.data_dir)
+    web_dir = Path(__file__).parent / "web"
+    app = Flask("motcua", template_folder=str(web_dir / "templates"), static_folder=str(web_dir / "static"),
+                static_url_path="/static")
+    secret = resolve_secret(settings)
+    app.config.update(
+        SECRET_KEY=secret, MAX_CONTENT_LENGTH=UPLOAD_LIMIT, JSON_AS_ASCII=False,
+        SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", TESTING=settings.testing,
+        MOTCUA_DEMO=settings.demo,
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+
+    store = Store(settings.database_url)
+    store.upgrade()
+    engine = QueueEngine(store, settings.config, clock=settings.clock)
+    engine.sync_config()
+    auth = Auth(store, settings.config, secret, clock=settings.clock)
+    socketio = SocketIO(app, async_mode=ASYNC_MODE, message_queue=settings.message_queue,
+                        json=_SocketJson, ping_interval=10, ping_timeout=10)
+    hub = RealtimeHub(socketio, engine, auth)
+    engine.publisher = hub
+    services = Services(settings, store, engine, auth, socketio, hub)
+    app.extensions["motcua"] = services
+
+    from .web import errors
+
+    errors.register(app)
+
+    @app.before_request
+    def _limit_body():
+        from flask import request
+
+        if not request.path.endswith("/import"):
+            request.max_content_length = JSON_BODY_LIMIT
+
+    @app.after_request
+    def _headers(resp):
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        return resp
+
+    from .api import bp as api_bp
+
+    app.register_blueprint(api_bp)
+    from counter import bp as counter_bp
+    from display import bp as display_bp
+    from kiosk import bp as kiosk_bp
+
+    app.register_blueprint(kiosk_bp)
+    app.register_blueprint(counter_bp)
+    app.register_blueprint(display_bp)
+    from .admin import bp as admin_bp
+
+    app.register_blueprint(admin_bp)
+
+    @app.get("/")
+    def index():
+        return render_template("index.html", office=settings.config.office, demo=settings.demo)
+
+    @app.get("/healthz")
+    def healthz():
+        ok = store.ping()
+        body: dict[str, Any] = {"status": "ok" if ok else "error", "database": "ok" if ok else "unreachable",
+                                "version": _version(), "office": settings.config.office.name}
+        if services.devices is not None:
+            body["devices"] = services.devices.summary()
+        resp = jsonify(body)
+        resp.status_code = 200 if ok else 503
+        return resp
+
+    @app.get("/assets/fonts/<name>")
+    def font(name: str):
+        if name not in FONT_FILES:
+            abort(404)
+        import fontpkg_be_vietnam_pro as fp
+
+        return send_from_directory(fp.ROOT / "files", name, max_age=86_400 * 30)
+
+    if settings.background_jobs:
+        _start_background(services)
+    if settings.start_devices:
+        from .devices import DeviceRegistry
+
+        services.devices = DeviceRegistry(services)
+        services.devices.start()
+        services.on_close(services.devices.stop)
+    return app
+
+
+def _start_background(services: Services) -> None:
+    def expiry_loop() -> None:
+        while not services._stop.is_set():
+            try:
+                n = services.engine.expire_old()
+                if n:
+                    log.info("expired %d tickets from earlier business days", n)
+                services.engine.purge_idempotency()
+                services.auth.throttle.purge()
+            except Exception:  # noqa: BLE001 - keep the loop alive
+                log.exception("expiry sweep failed")
+            services._stop.wait(EXPIRY_INTERVAL_S)
+
+    th = threading.Thread(target=expiry_loop, name="motcua-expiry", daemon=True)
+    th.start()
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+class _SocketJson:
+    """JSON for Socket.IO payloads: UTF-8 text, dates as ISO strings."""
+
+    @staticmethod
+    def dumps(obj: Any, **kw: Any) -> str:
+        import json
+
+        kw.setdefault("ensure_ascii", False)
+        kw.setdefault("default", str)
+        return json.dumps(obj, **kw)
+
+    @staticmethod
+    def loads(s: str | bytes, **kw: Any) -> Any:
+        import json
+
+        return json.loads(s, **kw)

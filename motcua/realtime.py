@@ -1,0 +1,129 @@
+"""The realtime hub: Socket.IO rooms per audience, snapshots on connect, sequenced changes.
+
+Rooms: `public` (everyone), `staff` (staff and administrators), `kiosks`, `displays`,
+`admins`, `counter:N` (that counter's staff, administrators and its rating device).
+Every queue change carries the office sequence number `seq`; a client that sees a gap
+emits `queue:resync` and gets a fresh `queue:snapshot`.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from flask import request
+from flask_socketio import SocketIO, join_room, leave_room
+from flask_socketio import ConnectionRefusedError as SioRefused
+
+from .auth import ANONYMOUS, Auth, Principal
+from .queue.engine import Notification, QueueEngine
+
+log = logging.getLogger(__name__)
+
+ASYNC_MODE = "threading"  # with simple-websocket: real WebSocket transport, no monkey patching
+
+
+def rooms_for(p: Principal) -> list[str]:
+    rooms = ["public"]
+    if p.role in ("staff", "admin"):
+        rooms.append("staff")
+        rooms.extend(f"counter:{n}" for n in p.counters)
+    if p.role == "admin":
+        rooms.extend(["admins", "kiosks", "displays"])
+    if p.role == "kiosk":
+        rooms.append("kiosks")
+    if p.role == "display":
+        rooms.append("displays")
+    if p.role == "rating" and p.extra.get("counter") is not None:
+        rooms.append(f"rating:{p.extra['counter']}")
+    return rooms
+
+
+class RealtimeHub:
+    """Publishes engine notifications to Socket.IO rooms and answers client events."""
+
+    def __init__(self, socketio: SocketIO, engine: QueueEngine, auth: Auth):
+        self.socketio = socketio
+        self.engine = engine
+        self.auth = auth
+        self._clients: dict[str, Principal] = {}
+        self._lock = threading.Lock()
+        self._register()
+
+    # Publishing (called from any thread) ------------------------------------------------
+    def publish(self, notifications: list[Notification]) -> None:
+        for n in notifications:
+            self.emit(n.name, n.payload, n.audience)
+
+    def emit(self, name: str, payload: dict[str, Any], audience: str = "public") -> None:
+        self.socketio.emit(name, payload, to=audience)
+
+    def client_count(self) -> int:
+        with self._lock:
+            return len(self._clients)
+
+    def principal(self, sid: str) -> Principal:
+        with self._lock:
+            return self._clients.get(sid, ANONYMOUS)
+
+    # Socket.IO handlers -------------------------------------------------------------------
+    def _register(self) -> None:
+        sio = self.socketio
+
+        @sio.on("connect")
+        def on_connect(auth: Any = None):
+            token = auth.get("token") if isinstance(auth, dict) else None
+            principal = ANONYMOUS
+            if token:
+                p = self.auth.principal_for_token(str(token))
+                if p is None:
+                    raise SioRefused({"error": "bad_token",
+                                      "message": "Token không hợp lệ hoặc đã hết hạn. Vui lòng đăng nhập lại."})
+                principal = p
+            with self._lock:
+                self._clients[request.sid] = principal
+            for room in rooms_for(principal):
+                join_room(room)
+            sio.emit("queue:snapshot", self.engine.snapshot(), to=request.sid)
+            sio.emit("hello", {"role": principal.role, "name": principal.name}, to=request.sid)
+
+        @sio.on("disconnect")
+        def on_disconnect(*_args):
+            with self._lock:
+                self._clients.pop(request.sid, None)
+
+        @sio.on("queue:resync")
+        def on_resync(*_args):
+            sio.emit("queue:snapshot", self.engine.snapshot(), to=request.sid)
+
+        @sio.on("counter:watch")
+        def on_watch(data: Any = None):
+            """Staff and administrators follow one counter's room (the console's counter)."""
+            p = self.principal(request.sid)
+            try:
+                number = int((data or {}).get("counter"))
+            except (TypeError, ValueError, AttributeError):
+                return {"ok": False, "error": "bad_request", "message": "Thiếu số quầy."}
+            if not p.may_act_on_counter(number) or p.role == "rating":
+                return {"ok": False, "error": "forbidden", "message": f"Bạn không phải cán bộ của quầy {number}."}
+            join_room(f"counter:{number}")
+            return {"ok": True}
+
+        @sio.on("counter:unwatch")
+        def on_unwatch(data: Any = None):
+            try:
+                number = int((data or {}).get("counter"))
+            except (TypeError, ValueError, AttributeError):
+                return {"ok": False}
+            leave_room(f"counter:{number}")
+            return {"ok": True}
+
+        @sio.on("ping:echo")
+        def on_echo(data: Any = None):
+            return data
+
+        @sio.on_error_default
+        def on_error(exc: Exception):  # a handler failure never kills the connection
+            log.exception("socket handler failed: %s", exc)
+            return {"ok": False, "error": "internal_error",
+                    "message": "Hệ thống gặp lỗi khi xử lý yêu cầu."}

@@ -1,0 +1,3 @@
+"""Persistence: tables, engine set-up and migrations."""
+from .db import Store  # noqa: F401
+from . import tables  # noqa: F401

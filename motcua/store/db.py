@@ -1,0 +1,120 @@
+"""The database handle: engine set-up per dialect, read and write transactions, migrations."""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import Connection, create_engine, event, select, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.pool import NullPool
+
+from . import tables as t
+
+log = logging.getLogger(__name__)
+
+SQLITE_BUSY_TIMEOUT_MS = 15_000  # how long a writer waits for the SQLite write lock
+
+
+class Store:
+    """One database. `write()` opens a write transaction (BEGIN IMMEDIATE on SQLite, so a
+    transaction that reads then writes never deadlocks on a lock upgrade); `read()` a read one."""
+
+    def __init__(self, url: str, *, echo: bool = False):
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        self.is_postgres = url.startswith("postgresql")
+        if self.is_sqlite:
+            self.engine = self._sqlite_engine(url, echo)
+        else:
+            if url.startswith("postgresql://"):
+                url = "postgresql+psycopg://" + url[len("postgresql://"):]
+            self.engine = create_engine(
+                url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True,
+            )
+        self._lock = threading.Lock()
+
+    # Engine set-up ---------------------------------------------------------------------
+    @staticmethod
+    def _sqlite_engine(url: str, echo: bool) -> Engine:
+        path = url.split(":///", 1)[1] if ":///" in url else ""
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url, echo=echo, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            pool_size=16, max_overflow=32,
+        )
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn, _record):
+            # Take transaction control away from the sqlite3 module: we issue BEGIN ourselves.
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection):
+            write = conn.get_execution_options().get("motcua_write", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+        return engine
+
+    # Transactions ------------------------------------------------------------------------
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(motcua_write=True)
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            if self.is_postgres:
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
+
+    def ping(self) -> bool:
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            return True
+        except Exception:  # noqa: BLE001 - health check reports, never raises
+            log.exception("database ping failed")
+            return False
+
+    # Schema ------------------------------------------------------------------------------
+    def upgrade(self) -> None:
+        """Bring the schema to the newest Alembic revision (creates it on an empty database)."""
+        from alembic import command
+
+        with self._lock:
+            command.upgrade(alembic_config(self.url), "head")
+            with self.write() as conn:
+                if conn.execute(select(t.office_state.c.id)).first() is None:
+                    conn.execute(t.office_state.insert().values(id=1, seq=0))
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def alembic_config(url: str):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    cfg.attributes["configure_logger"] = False
+    return cfg
+
+
+def default_sqlite_url(data_dir: str | os.PathLike) -> str:
+    return f"sqlite:///{Path(data_dir).resolve() / 'motcua.sqlite3'}"

@@ -1,0 +1,232 @@
+"""Every table of motcua (SQLAlchemy Core). Changes here need an Alembic revision."""
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from .types import UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+
+# One row: the office-wide sequence number of committed queue changes.
+office_state = Table(
+    "office_state", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("seq", BigInteger, nullable=False, default=0),
+)
+
+fields = Table(
+    "fields", metadata,
+    Column("code", String(32), primary_key=True),
+    Column("name", String(120), nullable=False),
+    Column("name_en", String(120), nullable=False, default=""),
+    Column("position", Integer, nullable=False, default=0),
+    Column("active", Boolean, nullable=False, default=True),
+)
+
+counters = Table(
+    "counters", metadata,
+    Column("number", Integer, primary_key=True),
+    Column("name", String(120), nullable=False),
+    Column("fields", JSON, nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("paused", Boolean, nullable=False, default=False),
+    Column("pause_reason", String(200), nullable=False, default=""),
+    Column("paused_at", UTCDateTime, nullable=True),
+)
+
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(40), nullable=False, unique=True),
+    Column("full_name", String(120), nullable=False, default=""),
+    Column("password_hash", String(200), nullable=False, default=""),
+    Column("role", String(16), nullable=False),
+    Column("counters", JSON, nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("token_version", Integer, nullable=False, default=1),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Ticket numbering: one row per (field, business day); incremented inside the transaction
+# that inserts the ticket. The ticket table's unique constraint is the last guard.
+number_counters = Table(
+    "number_counters", metadata,
+    Column("field", String(32), primary_key=True),
+    Column("business_date", Date, primary_key=True),
+    Column("last", Integer, nullable=False),
+)
+
+tickets = Table(
+    "tickets", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("token", String(32), nullable=False, unique=True),
+    Column("business_date", Date, nullable=False),
+    Column("issue_field", String(32), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("number", String(16), nullable=False),
+    Column("field", String(32), nullable=False),
+    Column("priority", String(16), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("counter", Integer, nullable=True),
+    Column("target_counter", Integer, nullable=True),
+    Column("staff_id", Integer, nullable=True),
+    Column("visit_id", Integer, nullable=True),
+    Column("source", String(16), nullable=False, default="kiosk"),
+    Column("dossier_code", String(64), nullable=True),
+    Column("issued_at", UTCDateTime, nullable=False),
+    Column("queued_at", UTCDateTime, nullable=False),
+    Column("called_at", UTCDateTime, nullable=True),
+    Column("recalls", Integer, nullable=False, default=0),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("issue_field", "business_date", "seq", name="uq_tickets_number_per_day"),
+    Index("ix_tickets_queue", "business_date", "status", "field", "queued_at"),
+    Index("ix_tickets_counter", "counter", "status"),
+)
+
+# Every state change of a ticket. Waiting and service times and reports come from here.
+ticket_events = Table(
+    "ticket_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ticket_id", Integer, ForeignKey("tickets.id"), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("business_date", Date, nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("from_status", String(16), nullable=True),
+    Column("to_status", String(16), nullable=False),
+    Column("field", String(32), nullable=False),
+    Column("counter", Integer, nullable=True),
+    Column("staff_id", Integer, nullable=True),
+    Column("visit_id", Integer, nullable=True),
+    Column("priority", String(16), nullable=True),
+    Column("detail", JSON, nullable=True),
+    Index("ix_ticket_events_day", "business_date", "action"),
+    Index("ix_ticket_events_ticket", "ticket_id"),
+    Index("ix_ticket_events_counter", "counter", "business_date", "action"),
+)
+
+# A visit: one citizen served at one counter for one field (call ... done/no-show/transfer).
+visits = Table(
+    "visits", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ticket_id", Integer, ForeignKey("tickets.id"), nullable=False),
+    Column("business_date", Date, nullable=False),
+    Column("field", String(32), nullable=False),
+    Column("counter", Integer, nullable=False),
+    Column("staff_id", Integer, nullable=True),
+    Column("called_at", UTCDateTime, nullable=False),
+    Column("started_at", UTCDateTime, nullable=True),
+    Column("ended_at", UTCDateTime, nullable=True),
+    Column("outcome", String(16), nullable=True),
+    Column("dossiers", JSON, nullable=True),
+    Index("ix_visits_day", "business_date", "field"),
+)
+
+ratings = Table(
+    "ratings", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("visit_id", Integer, ForeignKey("visits.id"), nullable=False, unique=True),
+    Column("ticket_id", Integer, nullable=False),
+    Column("business_date", Date, nullable=False),
+    Column("level", String(16), nullable=False),
+    Column("reasons", JSON, nullable=True),
+    Column("comment", String(500), nullable=False, default=""),
+    Column("field", String(32), nullable=False),
+    Column("counter", Integer, nullable=False),
+    Column("staff_id", Integer, nullable=True),
+    Column("source", String(32), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+)
+
+# Answers already given for an Idempotency-Key (per scope, e.g. "counter:3:call-next").
+idempotency = Table(
+    "idempotency", metadata,
+    Column("scope", String(64), primary_key=True),
+    Column("key", String(128), primary_key=True),
+    Column("response", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Failed attempts (logins, lookup secrets) for rate limiting across server processes.
+throttle = Table(
+    "throttle", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(200), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_throttle_key", "key", "at"),
+)
+
+print_jobs = Table(
+    "print_jobs", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("ticket_id", Integer, nullable=True),
+    Column("kind", String(16), nullable=False),
+    Column("device", String(40), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("error", String(300), nullable=False, default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+dossiers = Table(
+    "dossiers", metadata,
+    Column("code", String(64), primary_key=True),
+    Column("procedure", String(300), nullable=False),
+    Column("field", String(120), nullable=False, default=""),
+    Column("applicant", String(200), nullable=False, default=""),
+    Column("applicant_id", String(20), nullable=False, default=""),
+    Column("phone", String(20), nullable=False, default=""),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("lookup_secret", String(32), nullable=False, default=""),
+    Column("finished_at", UTCDateTime, nullable=True),
+    Column("returned_at", UTCDateTime, nullable=True),
+    Column("new_due_at", UTCDateTime, nullable=True),
+    Column("apology", String(500), nullable=False, default=""),
+    Column("source", String(16), nullable=False, default="import"),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_dossiers_status", "status"),
+)
+
+dossier_events = Table(
+    "dossier_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("code", String(64), ForeignKey("dossiers.code"), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("action", String(24), nullable=False),
+    Column("status", Integer, nullable=True),
+    Column("staff_id", Integer, nullable=True),
+    Column("detail", JSON, nullable=True),
+    Index("ix_dossier_events_code", "code"),
+)
+
+notices = Table(
+    "notices", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("text", String(500), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)

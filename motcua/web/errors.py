@@ -1,0 +1,89 @@
+"""Every error leaves as a 4xx/5xx with {"error", "message"} in Vietnamese: never a stack trace."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify, render_template_string, request
+from werkzeug.exceptions import HTTPException
+
+from ..auth import LoginError
+from ..queue import QueueError
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: ("bad_request", "Yêu cầu không hợp lệ."),
+    401: ("unauthorized", "Bạn cần đăng nhập (hoặc token không hợp lệ)."),
+    403: ("forbidden", "Bạn không có quyền thực hiện thao tác này."),
+    404: ("not_found", "Không tìm thấy địa chỉ hoặc dữ liệu yêu cầu."),
+    405: ("method_not_allowed", "Phương thức không được hỗ trợ cho địa chỉ này."),
+    409: ("conflict", "Thao tác không thực hiện được ở trạng thái hiện tại."),
+    413: ("payload_too_large", "Dữ liệu gửi lên quá lớn."),
+    415: ("unsupported_media_type", "Kiểu dữ liệu không được hỗ trợ; hãy gửi JSON (Content-Type: application/json)."),
+    422: ("invalid", "Dữ liệu không hợp lệ."),
+    429: ("too_many_requests", "Quá nhiều yêu cầu. Vui lòng thử lại sau ít phút."),
+    500: ("internal_error", "Hệ thống gặp lỗi. Vui lòng thử lại hoặc báo cán bộ quản trị."),
+    503: ("unavailable", "Hệ thống tạm thời không phục vụ được. Vui lòng thử lại sau."),
+}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str | None = None, message: str | None = None, **extra):
+        super().__init__(message)
+        default_code, default_msg = MESSAGES.get(status, ("error", "Lỗi."))
+        self.status = status
+        self.code = code or default_code
+        self.message = message or default_msg
+        self.extra = extra
+
+
+def error_response(status: int, code: str, message: str, **extra) -> Response:
+    body = {"error": code, "message": message}
+    body.update({k: v for k, v in extra.items() if v is not None})
+    if _wants_json():
+        resp = jsonify(body)
+    else:
+        resp = Response(render_template_string(_HTML, status=status, message=message), mimetype="text/html")
+    resp.status_code = status
+    return resp
+
+
+def _wants_json() -> bool:
+    p = request.path
+    if p.startswith("/api/") or p == "/healthz" or p.startswith("/socket.io"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+_HTML = """<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>{{ status }}</title>
+<style>body{font-family:sans-serif;background:#f4f6f8;color:#1b2a3a;display:flex;align-items:center;
+justify-content:center;height:100vh;margin:0}main{background:#fff;padding:2rem 3rem;border-radius:12px;
+box-shadow:0 2px 12px rgba(0,0,0,.1);max-width:40rem}h1{margin:0 0 .5rem;font-size:1.4rem}</style></head>
+<body><main><h1>Lỗi {{ status }}</h1><p>{{ message }}</p><p><a href="/">Về trang chủ</a></p></main></body></html>"""
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def _api_error(e: ApiError):
+        return error_response(e.status, e.code, e.message, **e.extra)
+
+    @app.errorhandler(QueueError)
+    def _queue_error(e: QueueError):
+        return error_response(e.status, e.code, e.message, **e.extra)
+
+    @app.errorhandler(LoginError)
+    def _login_error(e: LoginError):
+        return error_response(e.status, e.code, e.message)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(e: HTTPException):
+        status = e.code or 500
+        code, msg = MESSAGES.get(status, ("error", e.description or "Lỗi."))
+        return error_response(status, code, msg)
+
+    @app.errorhandler(Exception)
+    def _unexpected(e: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        code, msg = MESSAGES[500]
+        return error_response(500, code, msg)
