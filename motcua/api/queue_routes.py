@@ -9,7 +9,6 @@ from collections import deque
 from flask import current_app, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..queue import QueueError
 from ..web.authz import current_principal, require, require_counter, services
 from ..web.errors import ApiError
 from ..web.request import json_body, parse
@@ -211,9 +210,7 @@ def counter_view(n: int):
 
 @bp.post("/counters/<int:n>/call-next")
 def call_next(n: int):
-    _counter_exists(n)
-    p = require_counter(n)
-    _no_rating_device(p)
+    p = _staff(n)
     key = request.headers.get("Idempotency-Key", "").strip() or None
     if key is not None and len(key) > 128:
         raise ApiError(400, "bad_idempotency_key", "Idempotency-Key dài tối đa 128 ký tự.")
@@ -226,10 +223,16 @@ def _no_rating_device(p) -> None:
         raise ApiError(403, "forbidden", "Thiết bị đánh giá không được thao tác gọi số.")
 
 
-def _act(n: int, fn_name: str, **kw):
+def _staff(n: int):
+    """The caller, if they may act on counter n (checked before the body is read)."""
     _counter_exists(n)
     p = require_counter(n)
     _no_rating_device(p)
+    return p
+
+
+def _act(n: int, fn_name: str, **kw):
+    p = _staff(n)
     fn = getattr(services().engine, fn_name)
     return fn(n, staff_id=p.user_id, **kw)
 
@@ -256,7 +259,7 @@ def start(n: int):
 
 @bp.post("/counters/<int:n>/finish")
 def finish(n: int):
-    _counter_exists(n)
+    _staff(n)
     body = parse(FinishIn, json_body(optional=True))
     codes = []
     if body.dossiers:
@@ -268,7 +271,7 @@ def finish(n: int):
 
 @bp.post("/counters/<int:n>/transfer")
 def transfer(n: int):
-    _counter_exists(n)
+    _staff(n)
     body = parse(TransferIn, json_body())
     if body.service is None and body.counter is None:
         raise ApiError(422, "invalid", "Hãy gửi 'service' (mã lĩnh vực) hoặc 'counter' (số quầy) để chuyển.")
@@ -277,7 +280,7 @@ def transfer(n: int):
 
 @bp.post("/counters/<int:n>/call")
 def call_specific(n: int):
-    _counter_exists(n)
+    _staff(n)
     body = parse(CallIn, json_body())
     svc = services()
     ticket_id = body.ticket
@@ -285,8 +288,7 @@ def call_specific(n: int):
         ticket_id = _find_waiting_number(n, body.number.strip().upper())
     if ticket_id is None:
         raise ApiError(422, "invalid", "Hãy gửi 'ticket' (mã phiếu) hoặc 'number' (số thứ tự).")
-    p = require_counter(n)
-    _no_rating_device(p)
+    p = current_principal()
     return jsonify({"ticket": svc.engine.call_ticket(n, ticket_id, staff_id=p.user_id)})
 
 
@@ -312,21 +314,21 @@ def _find_waiting_number(n: int, number: str) -> int:
 
 @bp.post("/counters/<int:n>/hold")
 def hold(n: int):
-    _counter_exists(n)
+    _staff(n)
     body = parse(HoldIn, json_body(optional=True))
     return jsonify({"ticket": _act(n, "hold", reason=body.reason)})
 
 
 @bp.post("/counters/<int:n>/resume")
 def resume(n: int):
-    _counter_exists(n)
+    _staff(n)
     body = parse(ResumeIn, json_body())
     return jsonify({"ticket": _act(n, "resume", ticket_id=body.ticket)})
 
 
 @bp.post("/counters/<int:n>/pause")
 def pause(n: int):
-    _counter_exists(n)
+    _staff(n)
     body = parse(PauseIn, json_body())
     return jsonify(_act(n, "pause_counter", reason=body.reason))
 
@@ -335,6 +337,3 @@ def pause(n: int):
 def unpause(n: int):
     return jsonify(_act(n, "unpause_counter"))
 
-
-def _unused(e: QueueError) -> None:  # keep the import used for type checkers
-    return None
