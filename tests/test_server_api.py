@@ -264,3 +264,12 @@ def test_cli_user_add_and_db_upgrade(tmp_path):
 def test_demo_stops_cleanly_on_sigterm(server):
     server.stop()
     assert server.proc.returncode == 0, server.log()
+
+
+@pytest.mark.parametrize("q", ["dang ky khai sinh", "Đăng ký khai sinh", "DANG KY KHAI SINH", "dăng ky khai sinh"])
+def test_procedure_search_accents_optional(shared_server, q):
+    r = requests.get(shared_server.url + "/api/v1/procedures", params={"q": q})
+    assert r.status_code == 200
+    assert r.json()[0]["name"] == "Đăng ký khai sinh"
+    detail = requests.get(shared_server.url + "/api/v1/procedures/" + r.json()[0]["code"]).json()
+    assert detail["documents"], "a procedure lists the papers to bring"
