@@ -14,7 +14,7 @@ from datetime import date, datetime
 from statistics import mean
 from typing import Any, Callable, Iterable, Protocol
 
-from sqlalchemy import Connection, and_, case, func, or_, select, text, update
+from sqlalchemy import Connection, and_, bindparam, case, func, or_, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from config.schema import OfficeConfig
@@ -30,6 +30,20 @@ log = logging.getLogger(__name__)
 
 WAIT_ESTIMATE_CACHE_S = 30.0
 RETRIES_ON_CONFLICT = 5
+
+# Statements on the hot paths, built once (building a statement costs more than running it).
+_SEQ_BUMP = (update(t.office_state).where(t.office_state.c.id == 1)
+             .values(seq=t.office_state.c.seq + 1).returning(t.office_state.c.seq))
+_EVENT_INSERT = t.ticket_events.insert()
+_TICKET_INSERT = t.tickets.insert().returning(*t.tickets.c)
+_NUMBER_UPSERT = text(
+    "INSERT INTO number_counters (field, business_date, last) VALUES (:f, :d, 1) "
+    "ON CONFLICT (field, business_date) DO UPDATE SET last = number_counters.last + 1 RETURNING last")
+_WAITING_BY_FIELD = (select(t.tickets.c.field, t.tickets.c.priority.is_not(None).label("prio"), func.count())
+                     .where(t.tickets.c.business_date == bindparam("day"), t.tickets.c.status == "waiting")
+                     .group_by(t.tickets.c.field, t.tickets.c.priority.is_not(None)))
+_AT_COUNTERS = select(t.tickets).where(t.tickets.c.status.in_(["called", "serving"]), t.tickets.c.counter.is_not(None))
+_ALL_COUNTERS = select(t.counters)
 
 
 @dataclass
@@ -58,6 +72,7 @@ class _Tx:
     notes: list[Notification] = field(default_factory=list)
     changed: bool = False
     seq: int | None = None
+    state: dict[str, Any] | None = None  # the queue state, when the body already read it last
     after_commit: list[Callable[[], None]] = field(default_factory=list)
 
 
@@ -127,7 +142,7 @@ class QueueEngine:
                     result = body(tx)
                     if tx.changed:
                         self._seq(tx)
-                        state = self._queue_state(conn, tx.day)
+                        state = tx.state if tx.state is not None else self._queue_state(conn, tx.day)
                         state["seq"] = tx.seq
                         tx.notes.append(Notification("queue:changed", state, "public"))
                 break
@@ -158,10 +173,7 @@ class QueueEngine:
     def _seq(self, tx: _Tx) -> int:
         """The office sequence number of this transaction, taken once, at its first change."""
         if tx.seq is None:
-            tx.seq = tx.conn.execute(
-                update(t.office_state).where(t.office_state.c.id == 1)
-                .values(seq=t.office_state.c.seq + 1).returning(t.office_state.c.seq)
-            ).scalar_one()
+            tx.seq = tx.conn.execute(_SEQ_BUMP).scalar_one()
         tx.changed = True
         return tx.seq
 
@@ -169,7 +181,7 @@ class QueueEngine:
                staff_id: int | None = None, visit_id: int | None = None, detail: dict | None = None,
                from_status: str | None = "__row__", field_code: str | None = None) -> None:
         seq = self._seq(tx)
-        tx.conn.execute(t.ticket_events.insert().values(
+        tx.conn.execute(_EVENT_INSERT, dict(
             ticket_id=ticket.id, seq=seq, at=tx.now, business_date=tx.day, action=action,
             from_status=ticket.status if from_status == "__row__" else from_status,
             to_status=to_status, field=field_code or ticket.field, counter=counter,
@@ -242,7 +254,8 @@ class QueueEngine:
             )
         ).scalar_one()
 
-    def _estimate_wait(self, conn: Connection, field_code: str, ahead: int, day: date) -> int:
+    def _estimate_wait(self, conn: Connection, field_code: str, ahead: int, day: date,
+                       paused_counters: set[int] | None = None) -> int:
         """Seconds until called: (ahead + 1) x today's mean service time / open counters."""
         now_m = time.monotonic()
         cached = self._wait_cache.get(field_code)
@@ -259,7 +272,9 @@ class QueueEngine:
             per = mean(durations) if durations else self.config.queue.default_service_min * 60
             self._wait_cache[field_code] = (now_m, per)
         counters = self.config.counters_for_field(field_code)
-        if counters:
+        if counters and paused_counters is not None:
+            open_counters = max(1, len([c for c in counters if c not in paused_counters]))
+        elif counters:
             paused = conn.execute(
                 select(func.count()).select_from(t.counters).where(
                     t.counters.c.number.in_(counters), t.counters.c.paused.is_(True))
@@ -270,21 +285,20 @@ class QueueEngine:
         return int(round(ahead * per / open_counters))
 
     def _queue_state(self, conn: Connection, day: date) -> dict[str, Any]:
-        tk = t.tickets.c
-        waiting = dict(conn.execute(
-            select(tk.field, func.count()).where(tk.business_date == day, tk.status == Status.WAITING)
-            .group_by(tk.field)
-        ).all())
-        serving_rows = conn.execute(
-            select(t.tickets).where(tk.status.in_([s.value for s in AT_COUNTER]), tk.counter.is_not(None))
-        ).all()
-        serving = {r.counter: r for r in serving_rows}
-        counter_rows = {r.number: r for r in conn.execute(select(t.counters))}
+        waiting: dict[str, int] = {}
+        waiting_prio: dict[str, int] = {}
+        for fcode, prio, n in conn.execute(_WAITING_BY_FIELD, {"day": day}):
+            waiting[fcode] = waiting.get(fcode, 0) + n
+            if prio:
+                waiting_prio[fcode] = waiting_prio.get(fcode, 0) + n
+        serving = {r.counter: r for r in conn.execute(_AT_COUNTERS)}
+        counter_rows = {r.number: r for r in conn.execute(_ALL_COUNTERS)}
         services = []
         for f in self.config.fields:
             services.append({
                 "code": f.code, "name": f.name, "name_en": f.name_en, "icon": f.icon,
-                "waiting": int(waiting.get(f.code, 0)), "kiosk": f.kiosk,
+                "waiting": int(waiting.get(f.code, 0)), "waiting_priority": int(waiting_prio.get(f.code, 0)),
+                "kiosk": f.kiosk,
                 "returns_results": f.returns_results,
                 "counters": self.config.counters_for_field(f.code),
             })
@@ -346,30 +360,32 @@ class QueueEngine:
             if not st.open:
                 raise QueueError(st.code or "closed", st.message, 409,
                                  opens_at=st.opens_at.isoformat(timespec="minutes") if st.opens_at else None)
-            last = tx.conn.execute(text(
-                "INSERT INTO number_counters (field, business_date, last) VALUES (:f, :d, 1) "
-                "ON CONFLICT (field, business_date) DO UPDATE SET last = number_counters.last + 1 "
-                "RETURNING last"
-            ), {"f": field_code, "d": tx.day}).scalar_one()
+            last = tx.conn.execute(_NUMBER_UPSERT, {"f": field_code, "d": tx.day}).scalar_one()
             if fcfg.daily_cap is not None and last > fcfg.daily_cap:
                 raise QueueError("daily_cap", f"Lĩnh vực {fcfg.name} đã hết số hôm nay "
                                  f"(tối đa {fcfg.daily_cap} số mỗi ngày). Xin mời ông/bà quay lại "
                                  "vào ngày làm việc tiếp theo.", 409)
             number = format_number(fcfg.numbering, last)
             token = secrets.token_urlsafe(12)
-            ticket_id = tx.conn.execute(t.tickets.insert().values(
+            row = tx.conn.execute(_TICKET_INSERT, dict(
                 token=token, business_date=tx.day, issue_field=field_code, seq=last, number=number,
                 field=field_code, priority=priority, status=Status.WAITING, source=source,
                 dossier_code=dossier_code, issued_at=tx.now, queued_at=tx.now, recalls=0,
-                updated_at=tx.now, staff_id=None,
-            ).returning(t.tickets.c.id)).scalar_one()
-            row = self._ticket_row(tx.conn, ticket_id)
+                updated_at=tx.now, staff_id=None, counter=None, target_counter=None, visit_id=None,
+                called_at=None,
+            )).one()
             self._event(tx, row, "issue", Status.WAITING, from_status=None, staff_id=staff_id,
                         detail={"source": source, **({"dossier": dossier_code} if dossier_code else {})})
             out = self.ticket_json(row)
-            out["ahead"] = self._ahead(tx.conn, row)
-            out["estimated_wait_s"] = self._estimate_wait(tx.conn, field_code, out["ahead"], tx.day)
+            # The newest ticket: everyone waiting in its field is ahead of it (for a priority
+            # ticket, only the priority ones). Read from the state this transaction publishes.
+            state = self._queue_state(tx.conn, tx.day)
+            svc = next(s for s in state["services"] if s["code"] == field_code)
+            out["ahead"] = max(0, (svc["waiting_priority"] if priority else svc["waiting"]) - 1)
+            paused = {c["number"] for c in state["counters"] if c["paused"]}
+            out["estimated_wait_s"] = self._estimate_wait(tx.conn, field_code, out["ahead"], tx.day, paused)
             out["counters"] = self.config.counters_for_field(field_code)
+            tx.state = state
             out["token"] = token
             public = {k: v for k, v in out.items() if k != "token"}
             tx.notes.append(Notification("ticket:issued", {"ticket": public}, "public"))

@@ -36,6 +36,10 @@ class Store:
                 url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True,
             )
         self._lock = threading.Lock()
+        # SQLite allows one writer at a time. Threads of this process queue here, in Python,
+        # instead of inside SQLite's busy handler (which sleeps up to 100 ms between tries).
+        # Other processes still wait through busy_timeout.
+        self._write_lock = threading.Lock() if self.is_sqlite else None
 
     # Engine set-up ---------------------------------------------------------------------
     @staticmethod
@@ -69,10 +73,17 @@ class Store:
     # Transactions ------------------------------------------------------------------------
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
-            conn = conn.execution_options(motcua_write=True)
-            with conn.begin():
-                yield conn
+        if self._write_lock is None:
+            with self.engine.connect() as conn:
+                conn = conn.execution_options(motcua_write=True)
+                with conn.begin():
+                    yield conn
+            return
+        with self._write_lock:
+            with self.engine.connect() as conn:
+                conn = conn.execution_options(motcua_write=True)
+                with conn.begin():
+                    yield conn
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
