@@ -26,7 +26,7 @@ import requests
 import socketio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from conftest import KIOSK_TOKEN, ServerProcess  # noqa: E402
+from helpers import KIOSK_TOKEN, ServerProcess  # noqa: E402
 
 FIELDS = ["HOTICH", "DATDAI", "XAYDUNG", "LDTBXH", "HKD", "TRAKQ"]
 

@@ -8,7 +8,7 @@ import time
 import pytest
 import requests
 
-from conftest import KIOSK_TOKEN
+from helpers import KIOSK_TOKEN
 
 
 @pytest.mark.slow

@@ -11,7 +11,7 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from conftest import KIOSK_TOKEN
+from helpers import KIOSK_TOKEN
 
 # Within the demo office's daily caps; every field is served by some counter.
 PLAN = ["HOTICH"] * 300 + ["TRAKQ"] * 250 + ["DATDAI"] * 150 + ["LDTBXH"] * 150 + ["XAYDUNG"] * 75 + ["HKD"] * 75

@@ -11,7 +11,7 @@ import requests
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from conftest import KIOSK_TOKEN
+from helpers import KIOSK_TOKEN
 from motcua.reports import (
     MAX_PERIOD_DAYS,
     Period,

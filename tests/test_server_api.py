@@ -11,7 +11,7 @@ import pytest
 import requests
 import socketio
 
-from conftest import DISPLAY_TOKEN, KIOSK_TOKEN, ROOT
+from helpers import DISPLAY_TOKEN, KIOSK_TOKEN, ROOT
 
 
 def _auth(tok):
@@ -171,7 +171,7 @@ BAD_INPUTS = [
 
 @pytest.fixture(scope="module")
 def shared_server(tmp_path_factory):
-    from conftest import ServerProcess
+    from helpers import ServerProcess
 
     s = ServerProcess(tmp_path_factory.mktemp("shared")).start()
     yield s

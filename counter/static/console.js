@@ -1,84 +1,383 @@
+// The counter console: one tap (or F-key) per action, buttons disabled when they cannot apply,
+// one request at a time, kept in step with the server through Socket.IO.
 (function () {
   "use strict";
   var cfg = window.MOTCUA_COUNTER;
   var n = cfg.counter;
   var api = new MotcuaApi(cfg.token);
   var rt = new MotcuaRealtime({ token: cfg.token, connEl: document.getElementById("conn"), lostAfterMs: 1500 });
-  var view = null, inflight = false, online = false, timerStart = null;
   var $ = function (id) { return document.getElementById(id); };
+  var view = null;          // GET /api/v1/counters/<n>
+  var inflight = false;     // an action request is on its way: every action button is disabled
+  var online = false;       // Socket.IO connected and answering
+  var timerStart = null;
+  var dossiers = [];        // codes to send with Kết thúc
+  var dossierTicket = null; // the ticket those codes belong to
+  var refreshing = false, refreshAgain = false;
+  var everOnline = false, startupOver = false;
+  var OUTCOME = { done: "Đã xong", no_show: "Vắng mặt", transferred: "Đã chuyển", cancelled: "Đã hủy", expired: "Hết hạn" };
+  var STATUS = { called: "Đang mời", serving: "Đang phục vụ" };
 
+  // Data -----------------------------------------------------------------------------------
   function refresh() {
+    if (refreshing) { refreshAgain = true; return Promise.resolve(); }
+    refreshing = true;
     return api.get("/api/v1/counters/" + n).then(function (v) { view = v; render(); })
-      .catch(function (e) { motcuaToast(e.message, true); });
+      .catch(function (e) { onApiError(e); })
+      .then(function () {
+        refreshing = false;
+        if (refreshAgain) { refreshAgain = false; return refresh(); }
+      });
   }
+
+  function onApiError(e) {
+    if (e.status === 401) {
+      motcuaToast("Phiên làm việc đã hết hạn. Đang tải lại trang…", true);
+      setTimeout(function () { location.reload(); }, 1500);
+      return;
+    }
+    if (e.status === 0) { setOnline(false); }
+    motcuaToast(e.message, true, 6000);
+  }
+
+  // Rendering ------------------------------------------------------------------------------
+  function text(el, s) { el.textContent = s; return el; }
+  function li(s, cls) { var x = document.createElement("li"); if (cls) { x.className = cls; } return text(x, s); }
+  function hhmm(iso) { return iso ? iso.slice(11, 16) : ""; }
+  function dur(s) {
+    if (s === null || s === undefined) { return ""; }
+    var m = Math.floor(s / 60), r = s % 60;
+    return m >= 60 ? Math.floor(m / 60) + " giờ " + (m % 60) + " phút" : m + ":" + ("0" + r).slice(-2);
+  }
+
   function render() {
-    var cur = view && view.current;
-    $("cur-number").textContent = cur ? cur.number : "—";
-    $("cur-info").textContent = cur ? cur.service_name + (cur.priority_label ? " · Ưu tiên: " + cur.priority_label : "") +
-      " · " + cur.status_label : "Chưa gọi số nào";
+    if (!view) { return; }
+    var cur = view.current;
+    text($("cur-number"), cur ? cur.number : "—");
+    $("cur-number").classList.toggle("none", !cur);
+    var info = cur ? cur.service_name : "Chưa gọi số nào";
+    if (cur && cur.priority_label) { info += " · Ưu tiên: " + cur.priority_label; }
+    if (cur && cur.recalls) { info += " · Đã gọi lại " + cur.recalls + " lần"; }
+    if (cur && cur.dossier_code) { info += " · Hồ sơ " + cur.dossier_code; }
+    text($("cur-info"), info);
+    $("cur-status").classList.toggle("hidden", !cur);
+    if (cur) {
+      text($("cur-status"), STATUS[cur.status] || cur.status_label);
+      $("cur-status").dataset.status = cur.status;
+    }
     timerStart = cur && cur.called_at ? new Date(cur.called_at) : null;
-    $("waiting").innerHTML = "";
-    (view.waiting || []).forEach(function (w) {
-      var li = document.createElement("li"); li.textContent = w.name + ": " + w.waiting; $("waiting").appendChild(li);
+    tick();
+    // Dossier codes belong to one visit: a new current ticket starts an empty list.
+    var curId = cur ? cur.id + ":" + view.current_visit_id : null;
+    if (curId !== dossierTicket) { dossierTicket = curId; dossiers = []; $("dossier-input").value = ""; renderDossiers(); }
+    $("dossier-box").classList.toggle("hidden", !cur);
+
+    var w = $("waiting"); w.innerHTML = "";
+    view.waiting.forEach(function (f) {
+      var x = li("", "wf");
+      x.appendChild(text(document.createElement("span"), f.name));
+      var b = text(document.createElement("b"), String(f.waiting));
+      b.dataset.field = f.code; x.appendChild(b);
+      w.appendChild(x);
     });
-    $("next").innerHTML = "";
-    (view.next || []).forEach(function (t) {
-      var li = document.createElement("li"); li.textContent = t.number + " · " + t.service_name + (t.priority ? " (ưu tiên)" : "");
-      $("next").appendChild(li);
+
+    var nx = $("next"); nx.innerHTML = "";
+    if (!view.next.length) { nx.appendChild(li("Không có ai đang chờ.", "empty")); }
+    view.next.forEach(function (t) {
+      var x = document.createElement("li");
+      var b = document.createElement("button");
+      b.type = "button"; b.className = "next-item"; b.dataset.ticket = t.id; b.dataset.number = t.number;
+      b.innerHTML = "<span class='num'></span><span class='svc'></span><span class='age'></span>";
+      text(b.querySelector(".num"), t.number);
+      text(b.querySelector(".svc"), t.service_name + (t.priority ? " · ưu tiên" : ""));
+      text(b.querySelector(".age"), "lấy số " + hhmm(t.issued_at));
+      b.title = "Gọi số " + t.number + " ra quầy (không theo thứ tự)";
+      b.addEventListener("click", function () { confirmCall(t); });
+      x.appendChild(b); nx.appendChild(x);
     });
-    $("served").innerHTML = "";
-    (view.served || []).slice(0, 30).forEach(function (s) {
-      var li = document.createElement("li");
-      li.textContent = s.number + " · " + ({ done: "xong", no_show: "vắng mặt", transferred: "đã chuyển" }[s.outcome] || s.outcome);
-      $("served").appendChild(li);
+
+    var sv = $("served"); sv.innerHTML = "";
+    view.served.slice(0, 60).forEach(function (s) {
+      var x = li("", "out-" + s.outcome);
+      x.appendChild(text(document.createElement("b"), s.number));
+      x.appendChild(text(document.createElement("span"), OUTCOME[s.outcome] || s.outcome));
+      x.appendChild(text(document.createElement("span"), dur(s.service_s)));
+      x.appendChild(text(document.createElement("span"), hhmm(s.ended_at)));
+      sv.appendChild(x);
     });
+    text($("served-count"), "(" + view.served.filter(function (s) { return s.outcome === "done"; }).length + ")");
+
+    var held = $("held"); held.innerHTML = "";
+    $("held-box").classList.toggle("hidden", !view.on_hold.length);
+    view.on_hold.forEach(function (t) {
+      var x = li("", "");
+      x.appendChild(text(document.createElement("b"), t.number + " "));
+      x.appendChild(text(document.createElement("span"), t.service_name + " "));
+      var b = text(document.createElement("button"), "Tiếp tục phục vụ");
+      b.className = "btn secondary small-btn resume"; b.type = "button";
+      b.addEventListener("click", function () { act("resume", { ticket: t.id }); });
+      x.appendChild(b); held.appendChild(x);
+    });
+
     var paused = view.counter.paused;
     $("paused").classList.toggle("hidden", !paused);
-    $("paused").textContent = paused ? "Quầy đang tạm dừng: " + view.counter.pause_reason : "";
-    $("b-pause").textContent = paused ? "Tiếp tục" : "Tạm dừng";
+    text($("paused"), paused ? "Quầy đang tạm dừng (" + view.counter.pause_reason + "): không nhận lượt gọi. Bấm Tiếp tục (F8) để làm việc lại." : "");
+    text($("b-pause").querySelector(".label"), paused ? "Tiếp tục" : "Tạm dừng");
+    document.body.classList.toggle("is-paused", !!paused);
     enable();
   }
+
+  // Which buttons apply now ------------------------------------------------------------------
+  function reasons() {
+    var cur = view && view.current, paused = view && view.counter.paused;
+    var waiting = view ? view.next.length : 0;
+    var base = !online ? "Mất kết nối tới máy chủ." : (inflight ? "Đang xử lý…" : (!view ? "Đang tải…" : null));
+    function r(ok, why) { return base || (ok ? null : why); }
+    return {
+      "b-next": r(!paused && waiting > 0, paused ? "Quầy đang tạm dừng." : "Không có ai đang chờ."),
+      "b-call": r(!paused && waiting > 0, paused ? "Quầy đang tạm dừng." : "Không có ai đang chờ."),
+      "b-recall": r(cur && cur.status === "called", cur ? "Công dân đã đến quầy." : "Chưa gọi số nào."),
+      "b-skip": r(cur && cur.status === "called" && cur.recalls >= cfg.noShowAfterRecalls,
+        !cur ? "Chưa gọi số nào." : (cur.status !== "called" ? "Công dân đã đến quầy." :
+          "Cần gọi lại thêm " + (cfg.noShowAfterRecalls - cur.recalls) + " lần trước khi đánh dấu vắng mặt.")),
+      "b-finish": r(!!cur, "Chưa gọi số nào."),
+      "b-transfer": r(!!cur, "Chưa gọi số nào."),
+      "b-pause": r(true, "")
+    };
+  }
   function enable() {
-    var cur = view && view.current, ok = online && !inflight && view;
-    var paused = view && view.counter.paused;
-    $("b-next").disabled = !ok || paused;
-    $("b-recall").disabled = !ok || !cur || cur.status !== "called";
-    $("b-skip").disabled = !ok || !cur || cur.status !== "called";
-    $("b-finish").disabled = !ok || !cur;
-    $("b-transfer").disabled = !ok || !cur;
-    $("b-pause").disabled = !ok;
-    $("offline").classList.toggle("hidden", online);
+    var why = reasons();
+    Object.keys(why).forEach(function (id) {
+      var b = $(id);
+      b.disabled = why[id] !== null;
+      b.title = why[id] || "";
+    });
+    var cur = view && view.current;
+    document.querySelectorAll(".next-item").forEach(function (b) { b.disabled = why["b-call"] !== null; });
+    document.querySelectorAll(".resume").forEach(function (b) { b.disabled = !online || inflight || !!cur; });
+    var lost = !online && (everOnline || startupOver);  // no red banner while the page first connects
+    $("offline").classList.toggle("hidden", !lost);
+    document.body.classList.toggle("is-offline", lost);
+    text($("why"), why["b-next"] && why["b-next"] !== "Đang xử lý…" && !cur ? why["b-next"] : "");
   }
+
+  // Actions --------------------------------------------------------------------------------
   function act(path, body, headers) {
-    if (inflight) { return; }
+    if (inflight || !online) { return Promise.resolve(null); }
     inflight = true; enable();
-    api.post("/api/v1/counters/" + n + "/" + path, body, headers)
-      .then(function (r) { if (path === "call-next" && !r.ticket) { motcuaToast("Không còn ai đang chờ."); } })
-      .catch(function (e) { motcuaToast(e.message, true); })
-      .then(function () { inflight = false; return refresh(); });
+    return api.post("/api/v1/counters/" + n + "/" + path, body, headers)
+      .then(function (r) {
+        if ((path === "call-next") && r && !r.ticket) { motcuaToast("Không còn ai đang chờ."); }
+        return r;
+      })
+      .catch(function (e) { onApiError(e); return null; })
+      .then(function (r) { inflight = false; enable(); refresh(); return r; });
   }
-  $("b-next").onclick = function () { act("call-next", {}, { "Idempotency-Key": MotcuaApi.newKey() }); };
-  $("b-recall").onclick = function () { act("recall"); };
-  $("b-skip").onclick = function () { act("skip"); };
-  $("b-finish").onclick = function () { act("finish"); };
-  $("b-transfer").onclick = function () { $("transfer-box").classList.toggle("hidden"); };
-  $("t-go").onclick = function () { $("transfer-box").classList.add("hidden"); act("transfer", { service: $("t-field").value }); };
-  $("b-pause").onclick = function () {
-    if (view.counter.paused) { act("unpause"); return; }
-    var reason = prompt("Lý do tạm dừng:", "Nghỉ giải lao");
-    if (reason) { act("pause", { reason: reason }); }
-  };
-  document.addEventListener("keydown", function (e) {
-    var b = document.querySelector("[data-key='" + e.key + "']");
-    if (b) { e.preventDefault(); if (!b.disabled) { b.click(); } }
+
+  function callNext() { return act("call-next", {}, { "Idempotency-Key": MotcuaApi.newKey() }); }
+  function finish() {
+    addTyped();
+    var body = dossiers.length ? { dossiers: dossiers.slice() } : {};
+    return act("finish", body).then(function (r) {
+      if (r && r.ticket) {
+        motcuaToast("Đã kết thúc số " + r.ticket.number + (body.dossiers ? " · gắn " + body.dossiers.length + " hồ sơ" : "") + ".");
+        dossiers = []; renderDossiers();
+      }
+    });
+  }
+
+  $("b-next").addEventListener("click", callNext);
+  $("b-recall").addEventListener("click", function () { act("recall"); });
+  $("b-skip").addEventListener("click", function () { act("skip"); });
+  $("b-finish").addEventListener("click", finish);
+  $("b-transfer").addEventListener("click", function () { openTransfer(); });
+  $("b-call").addEventListener("click", function () { $("c-number").value = ""; openDialog("dlg-call"); $("c-number").focus(); });
+  $("b-pause").addEventListener("click", function () {
+    if (view && view.counter.paused) { act("unpause"); return; }
+    $("p-reason").value = ""; openDialog("dlg-pause");
   });
-  setInterval(function () {
-    if (!timerStart) { $("cur-timer").textContent = ""; return; }
+  // A tapped button keeps the focus; Enter from a scanner must never press it again.
+  document.querySelectorAll(".actions .btn").forEach(function (b) {
+    b.addEventListener("click", function () { b.blur(); });
+  });
+
+  // Dialogs --------------------------------------------------------------------------------
+  function openDialog(id) {
+    var d = $(id);
+    if (!d.open) { d.showModal(); }
+  }
+  function closeDialogs() { document.querySelectorAll("dialog[open]").forEach(function (d) { d.close(); }); }
+  function dialogOpen() { return !!document.querySelector("dialog[open]"); }
+  document.querySelectorAll("dialog [data-close]").forEach(function (b) {
+    b.addEventListener("click", function () { b.closest("dialog").close(); });
+  });
+
+  function openTransfer() {
+    var cur = view && view.current;
+    if (!cur) { return; }
+    document.querySelectorAll("#dlg-transfer .dlg-number").forEach(function (e) { text(e, cur.number); });
+    document.querySelectorAll("#t-fields [data-field]").forEach(function (b) {
+      var same = b.dataset.field === cur.service;
+      b.disabled = same; b.title = same ? "Số này đang ở lĩnh vực này." : "";
+    });
+    openDialog("dlg-transfer");
+  }
+  document.querySelectorAll("#t-fields [data-field]").forEach(function (b) {
+    b.addEventListener("click", function () {
+      closeDialogs();
+      act("transfer", { service: b.dataset.field }).then(function (r) {
+        if (r && r.ticket) { motcuaToast("Đã chuyển số " + r.ticket.number + " sang " + r.ticket.service_name + "."); }
+      });
+    });
+  });
+  document.querySelectorAll("#t-counters [data-counter]").forEach(function (b) {
+    b.addEventListener("click", function () {
+      closeDialogs();
+      act("transfer", { counter: parseInt(b.dataset.counter, 10) }).then(function (r) {
+        if (r && r.ticket) { motcuaToast("Đã chuyển số " + r.ticket.number + " đến quầy " + b.dataset.counter + "."); }
+      });
+    });
+  });
+
+  document.querySelectorAll("#p-presets [data-reason]").forEach(function (b) {
+    b.addEventListener("click", function () { closeDialogs(); act("pause", { reason: b.dataset.reason }); });
+  });
+  $("p-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var reason = $("p-reason").value.trim();
+    if (!reason) { motcuaToast("Hãy chọn hoặc nhập lý do tạm dừng.", true); $("p-reason").focus(); return; }
+    closeDialogs(); act("pause", { reason: reason });
+  });
+
+  $("c-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var num = $("c-number").value.trim().toUpperCase();
+    if (!num) { $("c-number").focus(); return; }
+    closeDialogs();
+    act("call", { number: num });
+  });
+
+  var pendingCall = null;
+  function confirmCall(t) {
+    if (inflight || !online) { return; }
+    pendingCall = t;
+    text($("confirm-text"), "Gọi số " + t.number + " (" + t.service_name + ") ra quầy ngay, không theo thứ tự?" +
+      (view.current ? " Số " + view.current.number + " đang phục vụ sẽ được kết thúc." : ""));
+    text($("confirm-go"), "Gọi số " + t.number);
+    openDialog("dlg-confirm");
+    $("confirm-go").focus();
+  }
+  $("confirm-go").addEventListener("click", function () {
+    var t = pendingCall; pendingCall = null; closeDialogs();
+    if (t) { act("call", { ticket: t.id }); }
+  });
+
+  // Dossier codes (typed or scanned) ---------------------------------------------------------
+  function renderDossiers() {
+    var ul = $("dossier-list"); ul.innerHTML = "";
+    dossiers.forEach(function (code, i) {
+      var x = li("", "chip");
+      x.appendChild(text(document.createElement("span"), code));
+      var rm = text(document.createElement("button"), "×");
+      rm.type = "button"; rm.title = "Bỏ mã này"; rm.setAttribute("aria-label", "Bỏ mã " + code);
+      rm.addEventListener("click", function () { dossiers.splice(i, 1); renderDossiers(); });
+      x.appendChild(rm); ul.appendChild(x);
+    });
+  }
+  function addCode(raw, scanned) {
+    var code = (raw || "").trim().toUpperCase();
+    if (!code) { return; }
+    if (!view || !view.current) { motcuaToast("Chưa có lượt phục vụ nào để gắn mã hồ sơ " + code + ".", true); return; }
+    if (dossiers.indexOf(code) < 0) {
+      if (dossiers.length >= 20) { motcuaToast("Tối đa 20 mã hồ sơ cho một lượt.", true); return; }
+      dossiers.push(code);
+    }
+    renderDossiers();
+    if (scanned) { motcuaToast("Đã quét mã hồ sơ " + code + ".", false, 2000); }
+  }
+  function addTyped() { var i = $("dossier-input"); addCode(i.value, false); i.value = ""; }
+  $("dossier-add").addEventListener("click", function () { addTyped(); $("dossier-input").focus(); });
+
+  var scan = new MotcuaScanDetector({ maxGapMs: 50, minLength: 6 });
+  function isTextInput(el) {
+    return el && (el.tagName === "INPUT" || el.tagName === "TEXTAREA" || el.tagName === "SELECT" || el.isContentEditable);
+  }
+
+  // Keyboard: F-keys for actions, scanner bursts for dossier codes --------------------------
+  var KEYS = { F1: "b-next", F2: "b-recall", F3: "b-skip", F4: "b-finish", F6: "b-transfer", F7: "b-call", F8: "b-pause" };
+  document.addEventListener("keydown", function (e) {
+    var target = e.target;
+    if (KEYS[e.key]) {
+      e.preventDefault();
+      if (e.repeat || dialogOpen()) { return; }
+      var b = $(KEYS[e.key]);
+      if (!b.disabled) { b.click(); }
+      return;
+    }
+    if (dialogOpen()) { return; }
+    var inDossier = target && target.id === "dossier-input";
+    var code = scan.feed(e);
+    if (e.key === "Enter") {
+      if (inDossier) {
+        e.preventDefault();
+        var i = $("dossier-input");
+        addCode(i.value, code !== null); i.value = "";
+        return;
+      }
+      if (!isTextInput(target) && code !== null) {
+        e.preventDefault(); // the scanner's Enter must not press a focused button
+        addCode(code, true);
+        return;
+      }
+      if (target && target.closest && target.closest(".actions, #next")) { e.preventDefault(); }
+    }
+  }, true);
+
+  // Running timer --------------------------------------------------------------------------
+  function tick() {
+    if (!timerStart) { text($("cur-timer"), ""); return; }
     var s = Math.max(0, Math.floor((Date.now() - timerStart.getTime()) / 1000));
-    $("cur-timer").textContent = "⏱ " + Math.floor(s / 60) + ":" + ("0" + (s % 60)).slice(-2);
-  }, 1000);
-  rt.on("online", function () { online = true; rt.socket.emit("counter:watch", { counter: n }); refresh(); });
-  rt.on("lost", function () { online = false; enable(); });
-  rt.socket.on("disconnect", function () { online = false; enable(); });
-  rt.on("changed", function () { refresh(); });
+    text($("cur-timer"), "⏱ " + dur(s));
+    $("cur-timer").classList.toggle("long", s >= 15 * 60);
+  }
+  setInterval(tick, 1000);
+
+  // Connection -----------------------------------------------------------------------------
+  function setOnline(v) {
+    if (v) { everOnline = true; }
+    if (online === v) { return; }
+    online = v;
+    enable();
+  }
+  setTimeout(function () { startupOver = true; enable(); }, 2000);
+  rt.on("online", function () {
+    setOnline(true);
+    rt.socket.emit("counter:watch", { counter: n });
+    refresh();
+  });
+  rt.socket.on("disconnect", function () { setOnline(false); });
+  rt.socket.on("connect_error", function () { setOnline(false); });
+  rt.on("error", function (e) {
+    if (e && e.error === "bad_token") { onApiError({ status: 401, message: e.message }); }
+  });
+  window.addEventListener("offline", function () { setOnline(false); });
+  ["changed", "snapshot"].forEach(function (ev) { rt.on(ev, function () { refresh(); }); });
+
+  // A silent network loss (cable, Wi-Fi) does not close the socket at once: ask the server
+  // every few seconds and lock the console when it does not answer.
+  var pingSeq = 0, pingOk = 0;
+  setInterval(function () {
+    if (!rt.socket.connected) { return; }
+    var mine = ++pingSeq;
+    rt.socket.emit("ping:echo", { n: mine }, function () {
+      pingOk = mine;
+      if (rt.socket.connected && !online) { setOnline(true); refresh(); }
+    });
+    setTimeout(function () { if (pingOk < mine && rt.socket.connected) { setOnline(false); } }, 2500);
+  }, 3000);
+  setInterval(function () { if (online && !inflight) { refresh(); } }, 30000);
+
+  var sw = $("switch-counter");
+  if (sw) { sw.addEventListener("change", function () { location.href = "/counter/" + sw.value; }); }
+  enable();
 })();

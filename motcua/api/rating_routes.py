@@ -1,0 +1,108 @@
+"""Satisfaction ratings: POST /api/v1/ratings, GET /api/v1/ratings, GET /api/v1/ratings/pending.
+
+Who may rate (our reading of the contract's "kiosk, staff, rating device"): rating devices
+(their own counter only), kiosks and administrators. Staff accounts are refused with 403: staff
+must not rate on the citizen's behalf from the console.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import jsonify, request
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..ratings import (
+    LEVEL_LABELS_VI,
+    REASONS,
+    install_rating_prompts,
+    list_ratings,
+    pending_prompt,
+    record_rating_for_ticket,
+)
+from ..web.authz import current_principal, require, services
+from ..web.errors import ApiError
+from ..web.request import int_arg, json_body, parse
+from . import bp
+
+SOURCES = {"rating": "tablet", "kiosk": "kiosk", "admin": "admin"}
+
+# The lead may call install_rating_prompts from create_app; until then it is installed when this
+# blueprint is registered (create_app sets app.extensions["motcua"] first). It is idempotent.
+bp.record_once(lambda state: install_rating_prompts(state.app.extensions["motcua"]))
+
+
+class RatingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ticket: int = Field(ge=1)
+    level: str = Field(min_length=1, max_length=32)
+    reasons: list[str] = Field(default_factory=list, max_length=20)
+    comment: str = Field(default="", max_length=2000)
+
+
+@bp.post("/ratings")
+def create_rating():
+    p = current_principal()
+    if p.is_anonymous:
+        raise ApiError(401)
+    if p.role == "staff":
+        raise ApiError(403, "staff_cannot_rate", "Cán bộ không được đánh giá thay công dân.")
+    if p.role not in SOURCES:
+        raise ApiError(403, "forbidden", "Tài khoản hoặc thiết bị này không được gửi đánh giá.")
+    body = parse(RatingIn, json_body())
+    only_counter = None
+    source = SOURCES[p.role]
+    if p.role == "rating":
+        only_counter = p.extra.get("counter")
+        if only_counter is None:
+            raise ApiError(403, "device_without_counter",
+                           "Thiết bị đánh giá chưa được gắn với quầy nào (thiếu 'counter' trong cấu hình).")
+        source = f"tablet:{p.device}"
+    rating = record_rating_for_ticket(services(), body.ticket, body.level, source, reasons=body.reasons,
+                                      comment=body.comment, only_counter=only_counter)
+    return jsonify(rating), 201
+
+
+@bp.get("/ratings")
+@require("staff", "admin")
+def get_ratings():
+    svc = services()
+    raw = request.args.get("date", "")
+    if raw:
+        try:
+            day = date.fromisoformat(raw)
+        except ValueError:
+            raise ApiError(400, "bad_parameter", "Tham số 'date' phải có dạng YYYY-MM-DD.") from None
+    else:
+        day = svc.engine.calendar.business_date(svc.engine.clock())
+    counter = int_arg("counter", 0, 0, 999) or None
+    return jsonify({"date": day.isoformat(), "ratings": list_ratings(svc, day, counter=counter)})
+
+
+@bp.get("/ratings/options")
+def rating_options():
+    return jsonify({"levels": [{"code": k, "label": v} for k, v in LEVEL_LABELS_VI.items()],
+                    "reasons": [{"code": k, "label": v} for k, v in REASONS.items()]})
+
+
+@bp.get("/ratings/pending")
+def get_pending():
+    """What a rating device should show now (it asks after a reload or reconnect)."""
+    p = current_principal()
+    if p.is_anonymous:
+        raise ApiError(401)
+    svc = services()
+    if p.role == "rating":
+        counter = p.extra.get("counter")
+        asked = int_arg("counter", counter or 0, 0, 999)
+        if counter is None or asked != counter:
+            raise ApiError(403, "other_counter",
+                           f"Thiết bị đánh giá này thuộc quầy {counter}, không phải quầy {asked}.")
+    elif p.role in ("staff", "admin"):
+        counter = int_arg("counter", 0, 1, 999)
+        if not p.may_act_on_counter(counter):
+            raise ApiError(403, "not_your_counter", f"Bạn không phải cán bộ của quầy {counter}.")
+    else:
+        raise ApiError(403)
+    if svc.config.counter(counter) is None:
+        raise ApiError(404, "unknown_counter", f"Không có quầy số {counter}.")
+    return jsonify({"counter": counter, "prompt": pending_prompt(svc, counter)})

@@ -1,0 +1,140 @@
+"""Test helpers shared by every test file: `from helpers import ...` (never from conftest:
+several conftest.py files exist, and `conftest` names whichever pytest loaded last)."""
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from contextlib import closing
+from datetime import datetime
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_URL = os.environ.get("MOTCUA_TEST_PG_URL", "")
+REDIS_URL = os.environ.get("MOTCUA_TEST_REDIS_URL", "")
+IN_CI = os.environ.get("CI") == "true"
+
+
+def free_port() -> int:
+    with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+
+class PgDatabases:
+    """Creates throw-away PostgreSQL databases on the test server."""
+
+    def __init__(self, admin_url: str):
+        self.admin_url = admin_url
+        self.created: list[str] = []
+
+    def _admin(self):
+        import psycopg
+
+        return psycopg.connect(self.admin_url, autocommit=True)
+
+    def create(self) -> str:
+        name = "motcua_t_" + secrets.token_hex(6)
+        with self._admin() as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        self.created.append(name)
+        base = self.admin_url.rsplit("/", 1)[0]
+        return f"{base}/{name}"
+
+    def drop_all(self) -> None:
+        with self._admin() as conn:
+            for name in self.created:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.created.clear()
+
+
+
+class FakeClock:
+    def __init__(self, start: datetime):
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kw) -> None:
+        from datetime import timedelta
+
+        self.now = self.now + timedelta(**kw)
+
+
+
+class ServerProcess:
+    """`motcua demo` (or serve) in a child process, on its own port and data directory."""
+
+    def __init__(self, data_dir: Path, *, port: int | None = None, env: dict[str, str] | None = None,
+                 args: list[str] | None = None):
+        self.data_dir = data_dir
+        self.port = port or free_port()
+        self.env = dict(os.environ)
+        self.env.update(env or {})
+        self.env.setdefault("PYTHONUNBUFFERED", "1")
+        self.args = args or ["demo"]
+        self.proc: subprocess.Popen | None = None
+        self.log_path = data_dir / f"server-{self.port}.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> "ServerProcess":
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")
+        cmd = [sys.executable, "-m", "motcua.cli", *self.args, "--host", "127.0.0.1", "--port", str(self.port),
+               "--data", str(self.data_dir)]
+        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=self.env, cwd=str(ROOT),
+                                     start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited early:\n{self.log()}")
+            try:
+                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"server did not answer /healthz in {timeout}s:\n{self.log()}")
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-4000:]
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+    def kill9(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(5)
+
+    # HTTP helpers
+    def token(self, username: str, password: str = "motcua-demo") -> str:
+        r = requests.post(self.url + "/api/v1/auth/token", json={"username": username, "password": password},
+                          timeout=10)
+        r.raise_for_status()
+        return r.json()["token"]
+
+
+
+KIOSK_TOKEN = "demo-kiosk-token-0001-doi-khi-trien-khai"
+DISPLAY_TOKEN = "demo-display-token-0001-doi-khi-trien-khai"
