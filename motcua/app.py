@@ -134,6 +134,9 @@ def create_app(settings: Settings) -> Flask:
     engine.publisher = hub
     services = Services(settings, store, engine, auth, socketio, hub)
     app.extensions["motcua"] = services
+    from .ratings import install_rating_prompts
+
+    install_rating_prompts(services)
 
     from .web import errors
 
@@ -195,7 +198,8 @@ def create_app(settings: Settings) -> Flask:
         from .devices import DeviceRegistry
 
         services.devices = DeviceRegistry(services)
-        services.devices.start()
+        # Devices come up in the background and report their state; start-up never waits on them.
+        threading.Thread(target=services.devices.start, name="motcua-devices-start", daemon=True).start()
         services.on_close(services.devices.stop)
     return app
 

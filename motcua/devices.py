@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import Any, Callable
 
@@ -38,9 +39,18 @@ class DeviceRegistry:
         self.printer_name = ""
         self._job_tickets: dict[str, int | None] = {}
         self.adapters: dict[str, Any] = {}
+        self.sims: dict[str, Any] = {}  # simulated twins started for `sim://` devices
+        self._keypads: list[tuple[Any, dict[int, int]]] = []  # (bus, {address: counter})
+        self._boards: list[tuple[Any, dict[int, int]]] = []  # (bus, {unit: counter})
+        self._rating_boxes: list[tuple[Any, dict[int, int]]] = []
+        self._shown: dict[tuple[str, int], Any] = {}
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="motcua-device-action")
+        self._timers: dict[tuple[str, int], threading.Timer] = {}
+        self._units: dict[str, list[int]] = {}  # device name -> addresses/units on its bus
 
     # Life cycle -------------------------------------------------------------------------
     def start(self) -> None:
+        self.services.engine.add_listener(self._on_notifications)
         for dev in self.config.devices:
             if dev.kind in ("kiosk", "display", "rating"):
                 continue
@@ -55,6 +65,9 @@ class DeviceRegistry:
                 self._set_status(dev.name, dev.kind, ERROR, f"Không khởi động được: {exc}")
 
     def stop(self) -> None:
+        for timer in list(self._timers.values()):
+            timer.cancel()
+        self._pool.shutdown(wait=False, cancel_futures=True)
         for fn in reversed(self._stoppers):
             try:
                 fn()
@@ -175,10 +188,29 @@ class DeviceRegistry:
             if delay_s_per_kb is not None:
                 vp.set_delay(delay_s_per_kb)
             return
-        sim = getattr(self.adapters.get(name), "simulate", None)
+        sim = self.sims.get(name)
         if sim is None:
             raise KeyError(name)
-        sim(fault)
+        if fault == "offline":
+            sim.unplug()
+        elif fault is None:
+            sim.replug()
+        else:
+            raise ValueError(fault)
+
+    def simulate_action(self, name: str, action: str, **kw: Any) -> None:
+        """Act on a simulated twin as a person would: press a key, rate, scan a code."""
+        sim = self.sims.get(name)
+        if sim is None:
+            raise KeyError(name)
+        if action == "press" and "key" in kw:
+            sim.press(int(kw["address"]), str(kw["key"]))
+        elif action == "press" and "level" in kw:
+            sim.press(int(kw["address"]), str(kw["level"]))
+        elif action == "scan":
+            sim.scan(str(kw["code"]))
+        else:
+            raise ValueError(action)
 
     def job_state(self, job_id: str) -> dict[str, Any] | None:
         if self.printer is None:
@@ -188,6 +220,229 @@ class DeviceRegistry:
             return None
         return {"job_id": job_id, "state": info.state, "message": info.error or _JOB_VI.get(info.state, "")}
 
+
+    # Serial devices and cameras --------------------------------------------------------------
+    def _url_for(self, dev, make_sim: Callable[[], Any]) -> str:
+        """A `sim://` device gets its simulated twin, speaking the same bytes over loopback."""
+        if dev.url.startswith("sim://"):
+            sim = make_sim()
+            sim.start()
+            self.sims[dev.name] = sim
+            self._stoppers.append(sim.stop)
+            return sim.url
+        return dev.url
+
+    def _state_cb(self, dev, kind: str) -> Callable[[str, str, str], None]:
+        def on_state(name: str, state: str, detail: str) -> None:
+            if name == dev.name or ":" not in name:
+                self._set_status(dev.name, kind, state, detail)
+            else:  # one device on a bus, e.g. "keypads:keypad:3"
+                self._set_status(f"{dev.name}/{name.rsplit(':', 1)[-1]}", kind, state, detail, bus=dev.name)
+        return on_state
+
+    def _address_map(self, dev) -> dict[int, int]:
+        if dev.counters:
+            return {int(a): int(c) for a, c in dev.counters.items()}
+        if dev.counter is not None:
+            return {1: dev.counter}
+        raise ValueError("cần 'counters' (địa chỉ -> số quầy) hoặc 'counter'")
+
+    def _start_keypad(self, dev) -> None:
+        from drivers.serialdev import KeypadBus
+        from drivers.serialdev.sim import SimKeypads
+
+        amap = self._address_map(dev)
+        self._units[dev.name] = sorted(amap)
+        url = self._url_for(dev, lambda: SimKeypads(sorted(amap)))
+        bus = KeypadBus(url, sorted(amap), name=dev.name, on_state=self._state_cb(dev, "keypad"),
+                        on_key=lambda address, key: self._pool.submit(self._keypad_key, dev.name, amap, address, key))
+        self.adapters[dev.name] = bus
+        self._keypads.append((bus, amap))
+        bus.start()
+        self._stoppers.append(bus.stop)
+
+    def _keypad_key(self, name: str, amap: dict[int, int], address: int, key: str) -> None:
+        from .queue import QueueError
+
+        counter = amap.get(address)
+        if counter is None:
+            log.warning("%s: key from unknown keypad %s", name, address)
+            return
+        eng = self.services.engine
+        actions = {"call_next": eng.call_next, "recall": eng.recall, "no_show": eng.skip, "finish": eng.finish}
+        fn = actions.get(key)
+        if fn is None:
+            log.info("%s: key %s at counter %s has no action here", name, key, counter)
+            return
+        try:
+            fn(counter)
+        except QueueError as exc:
+            log.info("%s: %s at counter %s refused: %s", name, key, counter, exc.message)
+        except Exception:  # noqa: BLE001
+            log.exception("%s: %s at counter %s failed", name, key, counter)
+
+    def _start_led(self, dev) -> None:
+        from drivers.serialdev import LedBoardBus
+        from drivers.serialdev.sim import SimAsciiBoards, SimModbusBoards
+
+        amap = self._address_map(dev)
+        self._units[dev.name] = sorted(amap)
+        protocol = str(dev.options.get("protocol", "modbus"))
+        make = (lambda: SimModbusBoards(sorted(amap))) if protocol == "modbus" else (lambda: SimAsciiBoards(sorted(amap)))
+        url = self._url_for(dev, make)
+        bus = LedBoardBus(url, protocol, units=sorted(amap), name=dev.name, on_state=self._state_cb(dev, "led"))
+        self.adapters[dev.name] = bus
+        self._boards.append((bus, amap))
+        bus.start()
+        self._stoppers.append(bus.stop)
+
+    def _start_rating_box(self, dev) -> None:
+        from drivers.serialdev import RatingBoxBus
+        from drivers.serialdev.sim import SimRatingBoxes
+
+        amap = self._address_map(dev)
+        self._units[dev.name] = sorted(amap)
+        url = self._url_for(dev, lambda: SimRatingBoxes(sorted(amap)))
+        bus = RatingBoxBus(url, sorted(amap), name=dev.name, on_state=self._state_cb(dev, "rating_box"),
+                           on_rating=lambda address, level: self._pool.submit(self._box_rating, dev.name, amap,
+                                                                              address, level))
+        self.adapters[dev.name] = bus
+        self._rating_boxes.append((bus, amap))
+        bus.start()
+        self._stoppers.append(bus.stop)
+
+    def _box_rating(self, name: str, amap: dict[int, int], address: int, level: str) -> None:
+        from .queue import QueueError
+        from .ratings import record_rating
+
+        counter = amap.get(address)
+        if counter is None:
+            return
+        try:
+            record_rating(self.services, counter=counter, level=level, source=f"rating_box:{name}")
+        except QueueError as exc:
+            log.info("%s: rating at counter %s refused: %s", name, counter, exc.message)
+        finally:
+            self._close_prompt(name, address)
+
+    def _start_scanner(self, dev) -> None:
+        from drivers.serialdev import SerialScanner
+        from drivers.serialdev.sim import SimScanner
+
+        url = self._url_for(dev, lambda: SimScanner())
+        sc = SerialScanner(url, name=dev.name, on_state=self._state_cb(dev, "scanner"),
+                           on_code=lambda code: self._pool.submit(self.handle_scan, code, dev.name))
+        self.adapters[dev.name] = sc
+        sc.start()
+        self._stoppers.append(sc.stop)
+
+    def _start_camera(self, dev) -> None:
+        from drivers.camera import CameraScanner
+
+        def on_state(state, detail: str) -> None:
+            self._set_status(dev.name, "camera", str(state), detail)
+
+        syms = dev.options.get("symbologies") or ("code128", "qrcode")
+        cam = CameraScanner(dev.url, on_code=lambda code, _sym: self._pool.submit(self.handle_scan, code, dev.name),
+                            on_state=on_state, symbologies=tuple(syms))
+        self.adapters[dev.name] = cam
+        cam.start()
+        self._stoppers.append(cam.stop)
+
+    def handle_scan(self, text: str, source: str) -> None:
+        """A scanner or camera read a code: look the dossier up and tell the kiosks."""
+        from .dossiers.codes import extract_code
+
+        code = extract_code(text)
+        if code is None:
+            log.info("%s read %r: not a dossier code", source, text[:80])
+            self.services.hub.emit("kiosk:scan", {"code": None, "text": text[:200], "dossier": None,
+                                                  "source": source}, "kiosks")
+            return
+        dossier = None
+        try:
+            from . import dossiers_store
+
+            dossier = dossiers_store.public_view_by_code(self.services, code)
+        except (ImportError, AttributeError):
+            log.warning("dossier look-up is not available")
+        except Exception:  # noqa: BLE001
+            log.exception("dossier look-up failed")
+        self.services.hub.emit("kiosk:scan", {"code": code, "dossier": dossier, "source": source}, "kiosks")
+
+    # Domain events -> device jobs -------------------------------------------------------------
+    def _on_notifications(self, notes: list[Any]) -> None:
+        for n in notes:
+            if n.name == "queue:changed":
+                self._show_counters(n.payload)
+            elif n.name == "ticket:finished" and n.payload.get("ticket", {}).get("status") == "done":
+                self._open_prompts(int(n.payload.get("counter") or 0))
+
+    def _show_counters(self, state: dict[str, Any]) -> None:
+        waiting = {s["code"]: s["waiting"] for s in state.get("services", [])}
+        by_counter = {c["number"]: c for c in state.get("counters", [])}
+        for bus, amap in self._keypads:
+            for address, counter in amap.items():
+                c = by_counter.get(counter)
+                if c is None:
+                    continue
+                number = c["serving"]["number"] if c.get("serving") else ""
+                count = sum(waiting.get(f, 0) for f in c["fields"])
+                key = (bus.name, address)
+                if self._shown.get(key) != (number, count):
+                    self._shown[key] = (number, count)
+                    bus.show(address, number, count)
+        for bus, amap in self._boards:
+            for unit, counter in amap.items():
+                c = by_counter.get(counter)
+                if c is None or not c.get("serving"):
+                    continue  # a board keeps showing the last number until the next call
+                number = c["serving"]["number"]
+                key = (bus.name, unit)
+                if self._shown.get(key) != number:
+                    self._shown[key] = number
+                    bus.show(unit, number)
+
+    def _open_prompts(self, counter: int) -> None:
+        for bus, amap in self._rating_boxes:
+            for address, c in amap.items():
+                if c != counter:
+                    continue
+                bus.prompt(address, True)
+                key = (bus.name, address)
+                old = self._timers.pop(key, None)
+                if old:
+                    old.cancel()
+                timer = threading.Timer(RATING_PROMPT_S, self._close_prompt, args=(bus.name, address))
+                timer.daemon = True
+                self._timers[key] = timer
+                timer.start()
+
+    def _close_prompt(self, bus_name: str, address: int) -> None:
+        timer = self._timers.pop((bus_name, address), None)
+        if timer:
+            timer.cancel()
+        for bus, _amap in self._rating_boxes:
+            if bus.name == bus_name:
+                bus.prompt(address, False)
+
+    def simulated_state(self, name: str) -> dict[str, Any]:
+        sim = self.sims.get(name)
+        if sim is None:
+            raise KeyError(name)
+        out: dict[str, Any] = {"name": name, "url": sim.url}
+        for attr, label in (("display", "displays"), ("value", "values"), ("text", "texts"), ("is_open", "open")):
+            fn = getattr(sim, attr, None)
+            if callable(fn):
+                units = self._units.get(name, [])
+                try:
+                    out[label] = {str(u): fn(u) for u in units}
+                except Exception:  # noqa: BLE001
+                    pass
+        return out
+
+
+RATING_PROMPT_S = 30.0  # how long a rating box stays lit after a visit finishes
 
 _JOB_VI = {"queued": "Đang chờ in", "printing": "Đang in", "done": "Đã in xong", "failed": "In không thành công"}
 

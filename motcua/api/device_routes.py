@@ -14,6 +14,11 @@ class SimulateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     fault: str | None = Field(default=None, max_length=20)
     delay_s_per_kb: float | None = Field(default=None, ge=0, le=10)
+    action: str | None = Field(default=None, pattern="^(press|scan)$")
+    address: int | None = Field(default=None, ge=0, le=255)
+    key: str | None = Field(default=None, max_length=20)
+    level: str | None = Field(default=None, max_length=20)
+    code: str | None = Field(default=None, max_length=500)
 
 
 def _registry():
@@ -44,9 +49,23 @@ def simulate(name: str):
     body = parse(SimulateIn, json_body())
     reg = _registry()
     try:
+        if body.action:
+            extra = {k: v for k, v in (("address", body.address), ("key", body.key), ("level", body.level),
+                                        ("code", body.code)) if v is not None}
+            reg.simulate_action(name[:40], body.action, **extra)
+            return jsonify({"ok": True, "device": name, "action": body.action})
         reg.simulate(name[:40], fault=body.fault, delay_s_per_kb=body.delay_s_per_kb)
     except KeyError:
         raise ApiError(404, "unknown_device", f"Không có thiết bị mô phỏng tên '{name[:40]}'.") from None
-    except ValueError as exc:
-        raise ApiError(422, "invalid", f"Lỗi giả lập không hợp lệ: {exc}") from None
+    except (ValueError, TypeError) as exc:
+        raise ApiError(422, "invalid", f"Thao tác giả lập không hợp lệ: {exc}") from None
     return jsonify({"ok": True, "device": name, "fault": body.fault})
+
+
+@bp.get("/devices/<name>/simulated")
+@require("admin")
+def simulated(name: str):
+    try:
+        return jsonify(_registry().simulated_state(name[:40]))
+    except KeyError:
+        raise ApiError(404, "unknown_device", f"Không có thiết bị mô phỏng tên '{name[:40]}'.") from None

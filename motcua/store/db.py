@@ -103,12 +103,21 @@ class Store:
             return False
 
     # Schema ------------------------------------------------------------------------------
-    def upgrade(self) -> None:
-        """Bring the schema to the newest Alembic revision (creates it on an empty database)."""
-        from alembic import command
+    def current_revision(self) -> str | None:
+        try:
+            with self.engine.connect() as conn:
+                return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except Exception:  # noqa: BLE001 - no table yet
+            return None
 
+    def upgrade(self) -> None:
+        """Bring the schema to the newest Alembic revision (creates it on an empty database).
+        Alembic itself (slow to import) is loaded only when there is something to do."""
         with self._lock:
-            command.upgrade(alembic_config(self.url), "head")
+            if self.current_revision() != head_revision():
+                from alembic import command
+
+                command.upgrade(alembic_config(self.url), "head")
             with self.write() as conn:
                 if conn.execute(select(t.office_state.c.id)).first() is None:
                     conn.execute(t.office_state.insert().values(id=1, seq=0))
@@ -125,6 +134,24 @@ def alembic_config(url: str):
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     cfg.attributes["configure_logger"] = False
     return cfg
+
+
+def head_revision() -> str:
+    """The newest revision id, read from the migration files (no Alembic import)."""
+    import re
+
+    revs: dict[str, str | None] = {}
+    for f in (Path(__file__).parent / "migrations" / "versions").glob("*.py"):
+        src = f.read_text(encoding="utf-8")
+        rev = re.search(r"^revision\s*=\s*['\"]([^'\"]+)['\"]", src, re.M)
+        down = re.search(r"^down_revision\s*=\s*(?:['\"]([^'\"]+)['\"]|None)", src, re.M)
+        if rev:
+            revs[rev.group(1)] = down.group(1) if down else None
+    downs = {d for d in revs.values() if d}
+    heads = [r for r in revs if r not in downs]
+    if len(heads) != 1:
+        raise RuntimeError(f"migrations must have one head, found {heads}")
+    return heads[0]
 
 
 def default_sqlite_url(data_dir: str | os.PathLike) -> str:

@@ -1,0 +1,88 @@
+"""The demo office's simulated devices, driven through the real drivers and protocols:
+keypads call and finish, LED boards show the number, rating boxes rate the visit, the camera
+reads a receipt barcode."""
+from __future__ import annotations
+
+import time
+
+import requests
+import socketio
+
+from helpers import KIOSK_TOKEN
+
+
+def _wait(fn, timeout=5.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = fn()
+        if last:
+            return last
+        time.sleep(0.05)
+    raise AssertionError(f"{what} not met in {timeout}s (last: {last})")
+
+
+def _devices(server, h):
+    return {d["name"]: d for d in requests.get(server.url + "/api/v1/devices", headers=h).json()}
+
+
+def test_keypad_led_and_rating_box(server):
+    h = {"Authorization": f"Bearer {server.token('admin')}"}
+    _wait(lambda: all(_devices(server, h).get(n, {}).get("state") == "ready"
+                      for n in ("ban-phim-quay", "bang-led-quay", "hop-danh-gia")), 10, "serial devices ready")
+    tk = requests.post(server.url + "/api/v1/tickets", json={"service": "HOTICH"},
+                       headers={"Authorization": f"Bearer {KIOSK_TOKEN}"}).json()
+    r = requests.post(server.url + "/api/v1/devices/ban-phim-quay/simulate",
+                      json={"action": "press", "address": 1, "key": "call_next"}, headers=h)
+    assert r.status_code == 200
+    called = _wait(lambda: (t := requests.get(f"{server.url}/api/v1/tickets/{tk['id']}").json())["status"] == "called" and t,
+                   5, "keypad call")
+    assert called["counter"] == 1
+
+    def sim(name):
+        return requests.get(f"{server.url}/api/v1/devices/{name}/simulated", headers=h).json()
+
+    _wait(lambda: tk["number"] in str(sim("ban-phim-quay")["displays"]["1"]), 5, "keypad display shows the number")
+    _wait(lambda: sim("bang-led-quay")["values"]["1"] == int(tk["number"]), 5, "LED board register holds the number")
+
+    requests.post(server.url + "/api/v1/devices/ban-phim-quay/simulate",
+                  json={"action": "press", "address": 1, "key": "finish"}, headers=h)
+    _wait(lambda: requests.get(f"{server.url}/api/v1/tickets/{tk['id']}").json()["status"] == "done", 5, "finish")
+    _wait(lambda: sim("hop-danh-gia")["open"]["1"] is True, 5, "rating box lights up")
+    requests.post(server.url + "/api/v1/devices/hop-danh-gia/simulate",
+                  json={"action": "press", "address": 1, "level": "very_satisfied"}, headers=h)
+    staff = {"Authorization": f"Bearer {server.token('quay1')}"}
+    def ratings():
+        body = requests.get(server.url + "/api/v1/ratings", params={"counter": 1}, headers=staff).json()
+        return body["ratings"] if isinstance(body, dict) else body
+
+    items = _wait(ratings, 5, "rating stored")
+    assert len(items) == 1 and items[0]["level"] == "very_satisfied" and items[0]["ticket_id"] == tk["id"]
+
+
+def test_keypad_unplug_is_reported_and_recovers(server):
+    h = {"Authorization": f"Bearer {server.token('admin')}"}
+    _wait(lambda: _devices(server, h).get("ban-phim-quay", {}).get("state") == "ready", 10, "keypads ready")
+    requests.post(server.url + "/api/v1/devices/ban-phim-quay/simulate", json={"fault": "offline"}, headers=h)
+    _wait(lambda: _devices(server, h)["ban-phim-quay"]["state"] in ("lost", "error", "connecting"), 10, "loss reported")
+    requests.post(server.url + "/api/v1/devices/ban-phim-quay/simulate", json={"fault": None}, headers=h)
+    _wait(lambda: _devices(server, h)["ban-phim-quay"]["state"] == "ready", 15, "reconnected")
+
+
+def test_camera_barcode_reaches_the_kiosks(server):
+    from barcode_images import code128_image
+
+    code = "000.17.22.H56-261120-0007"
+    got = []
+    kiosk = socketio.Client(reconnection=False)
+    kiosk.on("kiosk:scan", lambda data: got.append(data))
+    kiosk.connect(server.url, auth={"token": KIOSK_TOKEN}, transports=["websocket"], wait_timeout=10)
+    try:
+        img = code128_image(code)
+        tmp = server.data_dir / "camera" / ".incoming.png"
+        img.save(tmp)
+        tmp.rename(server.data_dir / "camera" / "receipt.png")
+        scan = _wait(lambda: got and got[0], 5, "kiosk:scan")
+        assert scan["code"] == code
+    finally:
+        kiosk.disconnect()
