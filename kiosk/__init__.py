@@ -1,15 +1,25 @@
-"""The kiosk screen (/kiosk): citizens take a numbered ticket; and the phone page (/t/<token>)."""
+"""The kiosk screen (/kiosk): citizens take a numbered ticket, look up a dossier, read the
+procedure catalogue; and the phone page (/t/<token>) a ticket's QR code opens."""
 from __future__ import annotations
 
+import hmac
 import io
+import logging
+from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request
+
+from .page_config import build_page_config
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("kiosk", __name__, template_folder="templates", static_folder="static",
                static_url_path="/kiosk/static")
 
+MAX_TOKEN_CHARS = 64
 
-def _services():
+
+def _services() -> Any:
     return current_app.extensions["motcua"]
 
 
@@ -22,20 +32,36 @@ def demo_device_token(kind: str) -> str:
     return dev.token if dev else ""
 
 
+def _kiosk_device(token: str) -> Any:
+    """The kiosk device whose options apply: the one named by its token (?device=...), or the
+    office's only kiosk. Tokens are compared in constant time."""
+    kiosks = [d for d in _services().config.devices if d.kind == "kiosk"]
+    if token:
+        for d in kiosks:
+            if d.token and hmac.compare_digest(d.token.encode(), token.encode()):
+                return d
+    return kiosks[0] if len(kiosks) == 1 else None
+
+
 @bp.get("/kiosk")
 def kiosk_page():
     svc = _services()
-    return render_template("kiosk/index.html", office=svc.config.office, config=svc.config,
-                           device_token=demo_device_token("kiosk"))
+    demo_token = demo_device_token("kiosk")
+    url_token = (request.args.get("device") or "")[:256]
+    dev = _kiosk_device(url_token or demo_token)
+    cfg = build_page_config(dict(dev.options) if dev is not None else {}, request.args,
+                            device_token=demo_token)
+    return render_template("kiosk/index.html", office=svc.config.office, page=cfg.to_json())
 
 
 @bp.get("/t/<token>")
 def ticket_page(token: str):
     svc = _services()
-    ticket = svc.engine.get_ticket_by_token(token) if len(token) <= 64 else None
+    ticket = svc.engine.get_ticket_by_token(token) if len(token) <= MAX_TOKEN_CHARS else None
     if ticket is None:
         return render_template("kiosk/ticket_missing.html", office=svc.config.office), 404
-    return render_template("kiosk/ticket.html", office=svc.config.office, ticket=ticket, token=token)
+    public = {k: v for k, v in ticket.items() if k != "token"}
+    return render_template("kiosk/ticket.html", office=svc.config.office, ticket=public, token=token)
 
 
 @bp.get("/t/<token>/qr.svg")
@@ -43,7 +69,7 @@ def ticket_qr(token: str):
     import segno
 
     svc = _services()
-    if len(token) > 64 or svc.engine.get_ticket_by_token(token) is None:
+    if len(token) > MAX_TOKEN_CHARS or svc.engine.get_ticket_by_token(token) is None:
         return Response("", status=404)
     base = svc.config.office.base_url.rstrip("/") or request.host_url.rstrip("/")
     buf = io.BytesIO()

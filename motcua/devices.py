@@ -363,7 +363,7 @@ class DeviceRegistry:
         try:
             from . import dossiers_store
 
-            dossier = dossiers_store.public_view_by_code(self.services, code)
+            dossier = dossiers_store.public_view(self.services, code)
         except (ImportError, AttributeError):
             log.warning("dossier look-up is not available")
         except Exception:  # noqa: BLE001

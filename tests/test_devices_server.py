@@ -72,7 +72,9 @@ def test_keypad_unplug_is_reported_and_recovers(server):
 def test_camera_barcode_reaches_the_kiosks(server):
     from barcode_images import code128_image
 
-    code = "000.17.22.H56-261120-0007"
+    staff = {"Authorization": f"Bearer {server.token('quay1')}"}
+    listing = requests.get(server.url + "/api/v1/dossiers", params={"per_page": 1}, headers=staff).json()
+    code = listing["items"][0]["code"] if "items" in listing else listing["dossiers"][0]["code"]
     got = []
     kiosk = socketio.Client(reconnection=False)
     kiosk.on("kiosk:scan", lambda data: got.append(data))
@@ -84,5 +86,7 @@ def test_camera_barcode_reaches_the_kiosks(server):
         tmp.rename(server.data_dir / "camera" / "receipt.png")
         scan = _wait(lambda: got and got[0], 5, "kiosk:scan")
         assert scan["code"] == code
+        assert scan["dossier"] is not None and scan["dossier"]["code"] == code, scan
+        assert "status_label" in scan["dossier"]
     finally:
         kiosk.disconnect()

@@ -14,6 +14,7 @@ def test_kiosk_counter_display_round_trip(server, context_factory):
     kiosk = context_factory().new_page()
     kiosk.goto(server.url + "/kiosk")
     kiosk.get_by_role("button", name=re.compile("Đất đai")).click()
+    kiosk.get_by_test_id("priority-none").click()
     expect(kiosk.get_by_test_id("ticket-number")).to_have_text("2001")
 
     counter = context_factory().new_page()
