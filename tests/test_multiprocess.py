@@ -137,3 +137,40 @@ def test_two_processes_on_postgresql(server_factory, tmp_path, pg_url):
 
 def _secret(data_dir) -> str:
     return (data_dir / "secret_key").read_text().strip()
+
+
+@pytest.mark.slow
+def test_redis_message_queue_shares_events_between_processes(server_factory, tmp_path):
+    """A call made on server A reaches a display connected to server B (MOTCUA_MESSAGE_QUEUE)."""
+    import socketio as sio_mod
+
+    from helpers import IN_CI, REDIS_URL
+
+    if not REDIS_URL:
+        if IN_CI:
+            pytest.fail("MOTCUA_TEST_REDIS_URL is not set in CI: scripts/test.sh must start Redis")
+        pytest.skip("Redis not available (run through scripts/test.sh)")
+    data = tmp_path / "office"
+    env = {"MOTCUA_MESSAGE_QUEUE": REDIS_URL}
+    a = server_factory(data, env=env).start()
+    b = server_factory(data, env=env).start()
+    got: list[dict] = []
+    done = threading.Event()
+
+    def on_called(d):
+        got.append(d)
+        done.set()
+
+    display = sio_mod.Client(reconnection=False)
+    display.on("ticket:called", on_called)
+    display.connect(b.url, transports=["websocket"], wait_timeout=10)
+    try:
+        tk = requests.post(a.url + "/api/v1/tickets", json={"service": "HOTICH"},
+                           headers={"Authorization": f"Bearer {KIOSK_TOKEN}"}).json()
+        staff = a.token("quay1")
+        r = requests.post(a.url + "/api/v1/counters/1/call-next", headers={"Authorization": f"Bearer {staff}"})
+        assert r.json()["ticket"]["id"] == tk["id"]
+        assert done.wait(5), "the display on server B never heard the call made on server A"
+        assert got[0]["ticket_id"] == tk["id"] and got[0]["counter"] == 1
+    finally:
+        display.disconnect()
