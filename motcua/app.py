@@ -194,6 +194,9 @@ def create_app(settings: Settings) -> Flask:
 
     if settings.background_jobs:
         _start_background(services)
+        from .voice import start_voice_library
+
+        start_voice_library(services)  # generates missing clips in the background; returns at once
     if settings.start_devices:
         from .devices import DeviceRegistry
 

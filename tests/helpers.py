@@ -29,31 +29,48 @@ def free_port() -> int:
 
 
 class PgDatabases:
-    """Creates throw-away PostgreSQL databases on the test server."""
+    """Creates throw-away PostgreSQL databases on the test server, each a copy of one template
+    database migrated once (cloning is much faster than migrating every time)."""
 
     def __init__(self, admin_url: str):
         self.admin_url = admin_url
         self.created: list[str] = []
+        self.template: str | None = None
 
     def _admin(self):
         import psycopg
 
         return psycopg.connect(self.admin_url, autocommit=True)
 
-    def create(self) -> str:
-        name = "motcua_t_" + secrets.token_hex(6)
+    def _url(self, name: str) -> str:
+        return f"{self.admin_url.rsplit('/', 1)[0]}/{name}"
+
+    def _make_template(self) -> str:
+        from motcua.store import Store
+
+        name = "motcua_tpl_" + secrets.token_hex(4)
         with self._admin() as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         self.created.append(name)
-        base = self.admin_url.rsplit("/", 1)[0]
-        return f"{base}/{name}"
+        store = Store(self._url(name))
+        store.upgrade()
+        store.dispose()
+        return name
+
+    def create(self) -> str:
+        if self.template is None:
+            self.template = self._make_template()
+        name = "motcua_t_" + secrets.token_hex(6)
+        with self._admin() as conn:
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        self.created.append(name)
+        return self._url(name)
 
     def drop_all(self) -> None:
         with self._admin() as conn:
-            for name in self.created:
+            for name in reversed(self.created):
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         self.created.clear()
-
 
 
 class FakeClock:

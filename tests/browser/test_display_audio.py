@@ -1,0 +1,95 @@
+"""When the browser may not play sound (Chromium started without the autoplay flag), the
+display says so in Vietnamese and how to fix it, and still records every call in order; one
+click brings the voice back."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from test_display_helpers import (  # noqa: F401 (fixtures)
+    call_next, display_server, issue, voice_lib,
+)
+
+# The browser fixture's flags without --autoplay-policy=no-user-gesture-required, and with the
+# policy of a desktop Chromium started by hand.
+ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+        "--autoplay-policy=document-user-activation-required"]
+
+
+class Reader:
+    """Reads the page through the DevTools protocol without a user gesture: Playwright's own
+    evaluate() and locators count as one (they would unlock the sound and spoil the test)."""
+
+    LOG = ("JSON.stringify([...document.querySelectorAll('#announce-log li')].map(e => "
+           "({number: e.dataset.number, counter: e.dataset.counter, text: e.dataset.text, "
+           "audio: e.dataset.audio, state: e.dataset.state})))")
+    NOTICE = ("JSON.stringify({shown: !document.getElementById('audio-notice').classList.contains('hidden'), "
+              "reason: document.getElementById('audio-notice').dataset.reason, "
+              "text: document.getElementById('audio-notice').textContent, "
+              "latest: document.getElementById('latest-number').textContent})")
+
+    def __init__(self, page):
+        self.page = page
+        self.cdp = page.context.new_cdp_session(page)
+
+    def eval(self, expression: str):
+        r = self.cdp.send("Runtime.evaluate", {"expression": expression, "returnByValue": True,
+                                               "userGesture": False})
+        return json.loads(r["result"]["value"])
+
+    def wait(self, expression: str, pred, timeout_s: float):
+        deadline = time.monotonic() + timeout_s
+        while True:
+            value = self.eval(expression)
+            if pred(value):
+                return value
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out; last value: {value}")
+            time.sleep(0.1)
+
+    def log(self, count: int, timeout_s: float) -> list[dict]:
+        return self.wait(self.LOG, lambda v: len(v) >= count and all(e["state"] == "done" for e in v), timeout_s)
+
+
+@pytest.fixture
+def strict_browser(browser):
+    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+    b = browser.browser_type.launch(executable_path=path, headless=True, args=ARGS)
+    yield b
+    b.close()
+
+
+def test_blocked_audio_is_explained_and_calls_are_still_logged(display_server, strict_browser):
+    server = display_server
+    page = strict_browser.new_context(viewport={"width": 1920, "height": 1080}, locale="vi-VN").new_page()
+    page.goto(server.url + "/display?chime=0")
+    read = Reader(page)
+    notice = read.wait(Reader.NOTICE, lambda v: v["shown"], 5)
+    assert notice["reason"] == "blocked"
+    assert "Bấm chuột" in notice["text"] and "--autoplay-policy=no-user-gesture-required" in notice["text"]
+
+    issue(server, "HOTICH")
+    issue(server, "DATDAI")
+    a = call_next(server, 1, server.token("quay1"))["number"]
+    b = call_next(server, 2, server.token("quay2"))["number"]
+    log = read.log(2, 15)
+    assert [(e["number"], e["counter"]) for e in log] == [(a, "1"), (b, "2")]
+    assert [e["audio"] for e in log] == ["blocked", "blocked"]
+    assert log[0]["text"].startswith("Xin mời công dân có số thứ tự")
+    notice = read.eval(Reader.NOTICE)
+    assert notice["shown"] and notice["reason"] == "blocked" and notice["latest"] == b
+
+    # The fix the notice gives: one click, and the next call is heard.
+    page.mouse.click(960, 540)
+    expect(page.locator("#audio-notice")).to_be_hidden(timeout=3000)
+    issue(server, "HOTICH")
+    c = call_next(server, 1, server.token("quay1"))["number"]
+    log = read.log(3, 20)
+    assert (log[2]["number"], log[2]["audio"]) == (c, "played")
+    assert len(log) == 3
