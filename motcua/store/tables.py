@@ -193,8 +193,8 @@ print_jobs = Table(
 dossiers = Table(
     "dossiers", metadata,
     Column("code", String(64), primary_key=True),
-    Column("procedure", String(300), nullable=False),
-    Column("field", String(120), nullable=False, default=""),
+    Column("procedure", String(500), nullable=False),
+    Column("field", String(200), nullable=False, default=""),
     Column("applicant", String(200), nullable=False, default=""),
     Column("applicant_id", String(20), nullable=False, default=""),
     Column("phone", String(20), nullable=False, default=""),
