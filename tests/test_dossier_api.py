@@ -497,7 +497,7 @@ def test_store_import_file_is_all_or_nothing(svc):
     from motcua.store import tables as t
 
     recs = [_record("000.17.22.H56", date(2026, 10, 5), i) for i in range(1, 6)]
-    recs[3]["thu_tuc"] = "Thủ tục " + "rất dài " * 50  # longer than the table's column
+    recs[3]["thu_tuc"] = "Thủ tục " + "rất dài " * 70  # longer than the table's column
     body = ds.import_file(svc, to_csv(recs), "hoso.csv")
     assert body["imported"] == 0 and [e["row"] for e in body["errors"]] == [5]
     with svc.store.read() as conn:
