@@ -46,6 +46,8 @@ def write_rating_config(directory: Path, *, password: str = PASSWORD) -> Path:
 
     text = sample_path("commune").read_text(encoding="utf-8")
     text = text.replace("always_open = false", "always_open = true", 1)
+    # Drop the sample's own rating tablets: this office gets the two below.
+    text = re.sub(r'(?ms)^\[\[devices\]\]\nname = "[^"]+"\nkind = "rating"\n.*?(?=^\[\[|\Z)', "", text)
     pw_hash = hash_password(password)
     text = re.sub(r'(?m)^(username = "[a-z0-9_.-]+")$', lambda m: f'{m.group(1)}\npassword_hash = "{pw_hash}"', text)
     text += (
@@ -94,7 +96,8 @@ def rating_config(office_config):
     from config import DeviceConfig
 
     dev = DeviceConfig(name="danh-gia-quay-1", kind="rating", token=RATING_TOKEN_1, counter=1)
-    return office_config.model_copy(update={"devices": [*office_config.devices, dev]})
+    others = [d for d in office_config.devices if d.kind != "rating"]
+    return office_config.model_copy(update={"devices": [*others, dev]})
 
 
 @pytest.fixture
