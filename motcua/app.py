@@ -122,6 +122,11 @@ def create_app(settings: Settings) -> Flask:
         MOTCUA_DEMO=settings.demo,
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    proxies = int(os.environ.get("MOTCUA_TRUSTED_PROXIES", "0") or 0)
+    if proxies > 0:  # behind nginx: take the client's address from X-Forwarded-For
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
 
     store = Store(settings.database_url)
     store.upgrade()

@@ -230,7 +230,11 @@ class DeviceRegistry:
             self.sims[dev.name] = sim
             self._stoppers.append(sim.stop)
             return sim.url
-        return dev.url
+        return serial_url(dev.url)[0]
+
+    def _line(self, dev) -> dict[str, Any]:
+        """Line settings written in a port path's query, e.g. /dev/ttyUSB0?baudrate=19200&parity=E."""
+        return {} if dev.url.startswith("sim://") else serial_url(dev.url)[1]
 
     def _state_cb(self, dev, kind: str) -> Callable[[str, str, str], None]:
         def on_state(name: str, state: str, detail: str) -> None:
@@ -254,7 +258,7 @@ class DeviceRegistry:
         amap = self._address_map(dev)
         self._units[dev.name] = sorted(amap)
         url = self._url_for(dev, lambda: SimKeypads(sorted(amap)))
-        bus = KeypadBus(url, sorted(amap), name=dev.name, on_state=self._state_cb(dev, "keypad"),
+        bus = KeypadBus(url, sorted(amap), name=dev.name, **self._line(dev), on_state=self._state_cb(dev, "keypad"),
                         on_key=lambda address, key: self._pool.submit(self._keypad_key, dev.name, amap, address, key))
         self.adapters[dev.name] = bus
         self._keypads.append((bus, amap))
@@ -290,7 +294,7 @@ class DeviceRegistry:
         protocol = str(dev.options.get("protocol", "modbus"))
         make = (lambda: SimModbusBoards(sorted(amap))) if protocol == "modbus" else (lambda: SimAsciiBoards(sorted(amap)))
         url = self._url_for(dev, make)
-        bus = LedBoardBus(url, protocol, units=sorted(amap), name=dev.name, on_state=self._state_cb(dev, "led"))
+        bus = LedBoardBus(url, protocol, units=sorted(amap), name=dev.name, **self._line(dev), on_state=self._state_cb(dev, "led"))
         self.adapters[dev.name] = bus
         self._boards.append((bus, amap))
         bus.start()
@@ -303,7 +307,7 @@ class DeviceRegistry:
         amap = self._address_map(dev)
         self._units[dev.name] = sorted(amap)
         url = self._url_for(dev, lambda: SimRatingBoxes(sorted(amap)))
-        bus = RatingBoxBus(url, sorted(amap), name=dev.name, on_state=self._state_cb(dev, "rating_box"),
+        bus = RatingBoxBus(url, sorted(amap), name=dev.name, **self._line(dev), on_state=self._state_cb(dev, "rating_box"),
                            on_rating=lambda address, level: self._pool.submit(self._box_rating, dev.name, amap,
                                                                               address, level))
         self.adapters[dev.name] = bus
@@ -330,7 +334,7 @@ class DeviceRegistry:
         from drivers.serialdev.sim import SimScanner
 
         url = self._url_for(dev, lambda: SimScanner())
-        sc = SerialScanner(url, name=dev.name, on_state=self._state_cb(dev, "scanner"),
+        sc = SerialScanner(url, name=dev.name, **self._line(dev), on_state=self._state_cb(dev, "scanner"),
                            on_code=lambda code: self._pool.submit(self.handle_scan, code, dev.name))
         self.adapters[dev.name] = sc
         sc.start()
@@ -440,6 +444,25 @@ class DeviceRegistry:
                 except Exception:  # noqa: BLE001
                     pass
         return out
+
+
+def serial_url(url: str) -> tuple[str, dict[str, Any]]:
+    """Split a device path's query into pyserial line settings. pyserial's own URL schemes
+    (socket://, rfc2217://, loop://, spy://) keep their query untouched."""
+    from urllib.parse import parse_qsl
+
+    if "://" in url or "?" not in url:
+        return url, {}
+    path, _, query = url.partition("?")
+    out: dict[str, Any] = {}
+    for key, value in parse_qsl(query):
+        if key in ("baudrate", "bytesize", "stopbits"):
+            out[key] = int(value) if key != "stopbits" else float(value) if "." in value else int(value)
+        elif key == "parity":
+            out[key] = value.upper()[:1]
+        else:
+            raise ValueError(f"thiết lập cổng nối tiếp không hỗ trợ: {key!r} (dùng baudrate, bytesize, parity, stopbits)")
+    return path, out
 
 
 RATING_PROMPT_S = 30.0  # how long a rating box stays lit after a visit finishes

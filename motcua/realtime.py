@@ -1,7 +1,8 @@
 """The realtime hub: Socket.IO rooms per audience, snapshots on connect, sequenced changes.
 
 Rooms: `public` (everyone), `staff` (staff and administrators), `kiosks`, `displays`,
-`admins`, `counter:N` (that counter's staff, administrators and its rating device).
+`admins`, `counter:N` (that counter's staff; administrators join it with `counter:watch`),
+`rating:N` (the rating tablet of counter N).
 Every queue change carries the office sequence number `seq`; a client that sees a gap
 emits `queue:resync` and gets a fresh `queue:snapshot`.
 """

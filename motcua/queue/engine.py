@@ -256,7 +256,7 @@ class QueueEngine:
 
     def _estimate_wait(self, conn: Connection, field_code: str, ahead: int, day: date,
                        paused_counters: set[int] | None = None) -> int:
-        """Seconds until called: (ahead + 1) x today's mean service time / open counters."""
+        """Seconds until called: ahead x today's mean service time / open counters serving the field."""
         now_m = time.monotonic()
         cached = self._wait_cache.get(field_code)
         if cached and now_m - cached[0] < WAIT_ESTIMATE_CACHE_S:
