@@ -155,3 +155,39 @@ class ServerProcess:
 
 KIOSK_TOKEN = "demo-kiosk-token-0001-doi-khi-trien-khai"
 DISPLAY_TOKEN = "demo-display-token-0001-doi-khi-trien-khai"
+
+
+class Listener:
+    """A python-socketio client (anonymous, or with a user or device token) that records
+    every event it receives, for tests that wait for one."""
+
+    def __init__(self, url: str, token: str | None = None):
+        import threading
+
+        import socketio
+
+        self.events: list[tuple[str, object]] = []
+        self.cv = threading.Condition()
+        self.sio = socketio.Client(reconnection=False)
+        self.sio.on("*", self._any)
+        self.sio.connect(url, auth={"token": token} if token else None, transports=["websocket"], wait_timeout=10)
+
+    def _any(self, event, data=None):
+        with self.cv:
+            self.events.append((event, data))
+            self.cv.notify_all()
+
+    def wait_for(self, name: str, pred=lambda d: True, timeout: float = 5.0):
+        deadline = time.monotonic() + timeout
+        with self.cv:
+            while True:
+                for ev, data in self.events:
+                    if ev == name and pred(data):
+                        return data
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"no {name} within {timeout}s; got {[e for e, _ in self.events]}")
+                self.cv.wait(left)
+
+    def close(self) -> None:
+        self.sio.disconnect()

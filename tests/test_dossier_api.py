@@ -17,7 +17,7 @@ import requests
 import socketio
 from sqlalchemy import select
 
-from helpers import KIOSK_TOKEN, ServerProcess
+from helpers import KIOSK_TOKEN, Listener, ServerProcess
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 HEADER = ["ma_ho_so", "thu_tuc", "linh_vuc", "nguoi_nop", "ngay_nhan", "ngay_hen_tra", "trang_thai",
@@ -80,37 +80,6 @@ def to_xlsx(records: list[dict[str, object]]) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
-
-
-class Listener:
-    """An anonymous python-socketio client recording every event."""
-
-    def __init__(self, url: str):
-        self.events: list[tuple[str, object]] = []
-        self.cv = threading.Condition()
-        self.sio = socketio.Client(reconnection=False)
-        self.sio.on("*", self._any)
-        self.sio.connect(url, transports=["websocket"], wait_timeout=10)
-
-    def _any(self, event, data=None):
-        with self.cv:
-            self.events.append((event, data))
-            self.cv.notify_all()
-
-    def wait_for(self, name: str, pred, timeout: float = 5.0):
-        deadline = time.monotonic() + timeout
-        with self.cv:
-            while True:
-                for ev, data in self.events:
-                    if ev == name and pred(data):
-                        return data
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError(f"no {name} within {timeout}s; got {[e for e, _ in self.events]}")
-                self.cv.wait(left)
-
-    def close(self):
-        self.sio.disconnect()
 
 
 @pytest.fixture(scope="module")

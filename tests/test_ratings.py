@@ -2,10 +2,7 @@
 `motcua serve` process whose config adds rating devices (the demo sample has none)."""
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,22 +12,8 @@ import pytest
 import requests
 from sqlalchemy import select
 
-KIOSK_TOKEN = "demo-kiosk-token-0001-doi-khi-trien-khai"  # the commune sample's kiosk
+from helpers import KIOSK_TOKEN, Listener, ServerProcess  # noqa: E402
 
-
-def load_by_path(name: str, path: Path):
-    """Import a test helper file under its own module name. `from conftest import ...` picks
-    whichever conftest.py pytest loaded last (tests/browser/ has one too), so it is not used."""
-    mod = sys.modules.get(name)
-    if mod is None:
-        spec = importlib.util.spec_from_file_location(name, path)
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    return mod
-
-
-ServerProcess = load_by_path("_motcua_tests_root_conftest", Path(__file__).resolve().with_name("conftest.py")).ServerProcess
 RATING_TOKEN_1 = "test-rating-token-quay-1-0000001"
 RATING_TOKEN_2 = "test-rating-token-quay-2-0000002"
 PASSWORD = "motcua-demo"
@@ -286,39 +269,6 @@ def test_settings_come_from_the_rating_device_options(office_config):
 
 
 # API through a real server ----------------------------------------------------------------------
-class Listener:
-    """A python-socketio client (with a device or user token) that records what it receives."""
-
-    def __init__(self, url: str, token: str | None = None):
-        import socketio
-
-        self.events: list[tuple[str, Any]] = []
-        self.cv = threading.Condition()
-        self.sio = socketio.Client(reconnection=False)
-        self.sio.on("*", self._any)
-        self.sio.connect(url, auth={"token": token} if token else None, transports=["websocket"], wait_timeout=10)
-
-    def _any(self, event, data=None):
-        with self.cv:
-            self.events.append((event, data))
-            self.cv.notify_all()
-
-    def wait_for(self, name: str, pred=lambda d: True, timeout: float = 5.0):
-        deadline = time.monotonic() + timeout
-        with self.cv:
-            while True:
-                for ev, data in self.events:
-                    if ev == name and pred(data):
-                        return data
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError(f"no {name} within {timeout}s; got {[e for e, _ in self.events]}")
-                self.cv.wait(left)
-
-    def close(self) -> None:
-        self.sio.disconnect()
-
-
 @pytest.fixture(scope="module")
 def rating_server(tmp_path_factory):
     s = start_rating_server(tmp_path_factory.mktemp("ratings"))

@@ -11,42 +11,11 @@ import pytest
 import requests
 import socketio
 
-from helpers import DISPLAY_TOKEN, KIOSK_TOKEN, ROOT
+from helpers import DISPLAY_TOKEN, KIOSK_TOKEN, ROOT, Listener
 
 
 def _auth(tok):
     return {"Authorization": f"Bearer {tok}"}
-
-
-class Listener:
-    """A python-socketio client that records every event it receives."""
-
-    def __init__(self, url: str, token: str | None = None):
-        self.events: list[tuple[str, dict]] = []
-        self.cv = threading.Condition()
-        self.sio = socketio.Client(reconnection=False)
-        self.sio.on("*", self._any)
-        self.sio.connect(url, auth={"token": token} if token else None, transports=["websocket"], wait_timeout=10)
-
-    def _any(self, event, data=None):
-        with self.cv:
-            self.events.append((event, data))
-            self.cv.notify_all()
-
-    def wait_for(self, name: str, pred=lambda d: True, timeout: float = 5.0):
-        deadline = time.monotonic() + timeout
-        with self.cv:
-            while True:
-                for ev, data in self.events:
-                    if ev == name and pred(data):
-                        return data
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError(f"no {name} within {timeout}s; got {[e for e, _ in self.events]}")
-                self.cv.wait(left)
-
-    def close(self):
-        self.sio.disconnect()
 
 
 def test_healthz_and_services(shared_server):
