@@ -237,11 +237,15 @@ class DeviceRegistry:
         return {} if dev.url.startswith("sim://") else serial_url(dev.url)[1]
 
     def _state_cb(self, dev, kind: str) -> Callable[[str, str, str], None]:
+        amap = self._address_map(dev) if (dev.counters or dev.counter is not None) else {}
+
         def on_state(name: str, state: str, detail: str) -> None:
             if name == dev.name or ":" not in name:
                 self._set_status(dev.name, kind, state, detail)
-            else:  # one device on a bus, e.g. "keypads:keypad:3"
-                self._set_status(f"{dev.name}/{name.rsplit(':', 1)[-1]}", kind, state, detail, bus=dev.name)
+            else:  # one device on a bus, e.g. "keypads:keypad:3": tell which counter it serves
+                address = name.rsplit(":", 1)[-1]
+                counter = amap.get(int(address)) if address.isdigit() else None
+                self._set_status(f"{dev.name}/{address}", kind, state, detail, bus=dev.name, counter=counter)
         return on_state
 
     def _address_map(self, dev) -> dict[int, int]:

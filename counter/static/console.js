@@ -363,6 +363,29 @@
   window.addEventListener("offline", function () { setOnline(false); });
   ["changed", "snapshot"].forEach(function (ev) { rt.on(ev, function () { refresh(); }); });
 
+  // This counter's own devices (keypad, LED board, rating box): their state, live.
+  var KIND_VI = { keypad: "Bàn phím gọi số", led: "Bảng LED", rating_box: "Hộp đánh giá" };
+  var devices = {};
+  function renderDevices() {
+    var ul = $("devices"), names = Object.keys(devices).sort();
+    ul.innerHTML = "";
+    names.forEach(function (k) {
+      var d = devices[k], li = document.createElement("li");
+      li.dataset.device = d.name; li.dataset.state = d.state;
+      li.textContent = (KIND_VI[d.kind] || d.kind) + ": " + (d.state_label || d.state) + (d.state === "ready" ? "" : " – " + (d.detail || ""));
+      if (d.state !== "ready") { li.className = "device-problem"; }
+      ul.appendChild(li);
+    });
+    $("devices-card").hidden = names.length === 0;
+  }
+  function takeDevice(d) {
+    if (d && d.counter === n && KIND_VI[d.kind]) { devices[d.name] = d; renderDevices(); }
+  }
+  rt.on("device:status", takeDevice);
+  rt.on("online", function () {
+    api.get("/api/v1/devices").then(function (list) { (list || []).forEach(takeDevice); }).catch(function () {});
+  });
+
   // A silent network loss (cable, Wi-Fi) does not close the socket at once: ask the server
   // every few seconds and lock the console when it does not answer.
   var pingSeq = 0, pingOk = 0;
