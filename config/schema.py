@@ -204,6 +204,31 @@ class AuthConfig(_Strict):
     login_window_s: int = Field(default=300, ge=10, le=86_400)
 
 
+class DossierSourceConfig(_Strict):
+    """A live source of dossier status: the provincial system's HTTP JSON endpoint."""
+
+    # e.g. "https://motcua.example.gov.vn/api/tra-cuu?ma={code}" ({code} is URL-encoded)
+    url_template: str = Field(min_length=1, max_length=500)
+    timeout_s: float = Field(default=3.0, gt=0, le=30)
+    cache_s: float = Field(default=60.0, ge=0, le=86_400)
+    # Our field -> where it is in the JSON answer (dot path, e.g. "data.trangThai").
+    mapping: dict[str, str] = {}
+    headers: dict[str, str] = {}
+
+    @field_validator("url_template")
+    @classmethod
+    def _tpl(cls, v: str) -> str:
+        if "{code}" not in v or not v.startswith(("http://", "https://")):
+            raise ValueError("url_template phải là địa chỉ http(s) có chứa {code}")
+        return v
+
+
+class DossiersConfig(_Strict):
+    # Canonical column -> the header used in the office's export file (other layouts).
+    column_mapping: dict[str, str] = {}
+    live_source: DossierSourceConfig | None = None
+
+
 class OfficeConfig(_Strict):
     office: OfficeInfo
     hours: HoursConfig = HoursConfig()
@@ -214,6 +239,7 @@ class OfficeConfig(_Strict):
     counters: list[CounterConfig] = Field(min_length=1)
     staff: list[StaffConfig] = []
     devices: list[DeviceConfig] = []
+    dossiers: DossiersConfig = DossiersConfig()
 
     @model_validator(mode="after")
     def _cross_check(self) -> "OfficeConfig":
