@@ -115,19 +115,28 @@ class DossierStore:
     emit: Callable[[str, dict[str, Any], str], None] | None = None
     office_name: str = ""
     column_mapping: Mapping[str, str] | None = None
+    live: Any = None  # motcua.dossiers_live.LiveSource, when [dossiers.live_source] is set
+    #: What the live source said for the codes this instance looked up ("live",
+    #: "unavailable", "not_found"), read by `public_view`. One instance per request.
+    live_outcomes: dict[str, str] = dc_field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_services(cls, services: Any) -> "DossierStore":
+        from .dossiers_live import live_source_for
+
         hub = getattr(services, "hub", None)
         settings = getattr(services, "settings", None)
         extra = getattr(settings, "extra", None) or {}
-        mapping = extra.get("dossier_column_mapping") if isinstance(extra, Mapping) else None
+        mapping: Any = getattr(getattr(services.config, "dossiers", None), "column_mapping", None) or None
+        if mapping is None and isinstance(extra, Mapping):
+            mapping = extra.get("dossier_column_mapping")
         return cls(
             store=services.store, calendar=services.engine.calendar, clock=services.engine.clock,
             throttle=getattr(getattr(services, "auth", None), "throttle", None),
             emit=hub.emit if hub is not None else None,
             office_name=services.config.office.short_name or services.config.office.name,
             column_mapping=dict(mapping) if isinstance(mapping, Mapping) else None,
+            live=live_source_for(services),
         )
 
     # Time helpers -------------------------------------------------------------------------
@@ -153,11 +162,113 @@ class DossierStore:
         with self.store.read() as conn:
             return conn.execute(select(t.dossiers).where(t.dossiers.c.code == normal)).first()
 
-    def require(self, code: str) -> Row:
-        """The row, or DossierError 404 (malformed codes say what is wrong with them)."""
-        normal = _parse_or_404(code)
+    def lookup(self, code: str) -> Row | None:
+        """Like `get`, but asks the live source first when one is configured: what it
+        answers is saved locally (`sync_live`) and the local row returned; when it is
+        unavailable, the local row as it is. `public_view` then tells which it was."""
+        if self.live is None:
+            return self.get(code)
+        try:
+            normal = parse_dossier_code(code).text
+        except ValueError:
+            return None
+        return self._lookup_normal(normal)
+
+    def _lookup_normal(self, normal: str) -> Row | None:
+        if self.live is not None:
+            from .dossiers_live import UNAVAILABLE
+
+            answer = self.live.fetch(normal)
+            if answer is UNAVAILABLE:
+                self.live_outcomes[normal] = "unavailable"
+            elif answer is None:
+                self.live_outcomes[normal] = "not_found"
+            else:
+                row = self.sync_live(normal, answer)
+                if row is not None:
+                    self.live_outcomes[normal] = "live"
+                    return row
+                self.live_outcomes[normal] = "unavailable"
         with self.store.read() as conn:
-            row = conn.execute(select(t.dossiers).where(t.dossiers.c.code == normal)).first()
+            return conn.execute(select(t.dossiers).where(t.dossiers.c.code == normal)).first()
+
+    def sync_live(self, code: str, answer: Mapping[str, Any]) -> Row | None:
+        """Save what the live source said about *code* (normalised) in the local table: a
+        new dossier, or the changed columns of an existing one, with a dossier_events row
+        (action ``live_sync``) only when something changed. Returns the row, or None when
+        the answer lacks what a new dossier needs (procedure, received_at, due_at)."""
+        now = self.now()
+        status = answer.get("status")
+        if not isinstance(status, int):
+            return None
+        for _attempt in range(2):
+            try:
+                with self.store.write() as conn:
+                    old = _row_for_update(conn, code)
+                    values = self._live_values(old, answer, now)
+                    if values is None:
+                        return None
+                    if old is None:
+                        conn.execute(t.dossiers.insert().values(
+                            code=code, source="live", apology="", lookup_secret="", applicant_id="", phone="",
+                            **values))
+                        conn.execute(t.dossier_events.insert().values(
+                            code=code, at=now, action="live_sync", status=status, staff_id=None,
+                            detail={"created": True}))
+                    else:
+                        changes = self._changes(old, values)
+                        if not changes:
+                            return old
+                        conn.execute(t.dossiers.update().where(t.dossiers.c.code == code).values(**values))
+                        conn.execute(t.dossier_events.insert().values(
+                            code=code, at=now, action="live_sync", status=status, staff_id=None,
+                            detail={"changes": changes}))
+                    row = conn.execute(select(t.dossiers).where(t.dossiers.c.code == code)).first()
+            except IntegrityError:  # another request created it at the same moment: redo as update
+                continue
+            self._announce([row])
+            return row
+        return None
+
+    def _live_values(self, old: Row | None, answer: Mapping[str, Any], now: datetime) -> dict[str, Any] | None:
+        """Column values from a live answer; fields it does not give keep the stored ones."""
+        values: dict[str, Any] = {"status": answer["status"], "updated_at": now}
+        limits = {"procedure": MAX_PROCEDURE, "field": MAX_FIELD, "applicant": MAX_APPLICANT}
+        for name, limit in limits.items():
+            text = answer.get(name)
+            if isinstance(text, str) and text:
+                values[name] = text[:limit]
+            elif old is None:
+                values[name] = ""
+        for name in ("received_at", "due_at", "new_due_at", "finished_at", "returned_at"):
+            day = answer.get(name)
+            if isinstance(day, date):
+                values[name] = self._same_day_or(getattr(old, name) if old is not None else None, day)
+        if old is None and (not values["procedure"] or "received_at" not in values or "due_at" not in values):
+            return None
+        status = values["status"]
+        received = values.get("received_at", old.received_at if old is not None else now)
+        was_finished = old is not None and old.status in FINISHED_STATUSES
+        # Finish and return moments the answer does not give follow the status (as for staff).
+        if status not in FINISHED_STATUSES:
+            values["finished_at"] = None
+        elif "finished_at" not in values:
+            kept = old.finished_at if was_finished and old is not None else None
+            values["finished_at"] = kept or max(now, received)
+        if status != int(DossierStatus.RETURNED):
+            values["returned_at"] = None
+        elif "returned_at" not in values:
+            kept = old.returned_at if old is not None else None
+            values["returned_at"] = kept or max(now, values["finished_at"])
+        if old is None:
+            values.setdefault("new_due_at", None)
+        return values
+
+    def require(self, code: str) -> Row:
+        """The row, or DossierError 404 (malformed codes say what is wrong with them).
+        With a live source configured, it is asked first (see `lookup`)."""
+        normal = _parse_or_404(code)
+        row = self._lookup_normal(normal)
         if row is None:
             raise DossierError(404, "unknown_dossier",
                                f"Không tìm thấy hồ sơ có mã {normal}. Mời ông/bà kiểm tra lại mã hồ sơ "
@@ -214,7 +325,16 @@ class DossierStore:
             "new_due_at": new_due_day.isoformat() if new_due_day else None,
             "new_due_at_text": f"{new_due_day:%d/%m/%Y}" if new_due_day else None,
             "verified": False,
+            **self._source_keys(row.code),
         }
+
+    def _source_keys(self, code: str) -> dict[str, Any]:
+        outcome = self.live_outcomes.get(code)
+        if outcome == "live":
+            return {"source": "live"}
+        if outcome == "unavailable":
+            return {"source": "local", "live_unavailable": True}
+        return {"source": "local"}
 
     def verified_view(self, row: Row) -> dict[str, Any]:
         """The public view with the applicant's full name (after a right second factor)."""
@@ -755,7 +875,7 @@ def get(services: Any, code: str) -> Row | None:
 def public_view(services: Any, code: str) -> dict[str, Any] | None:
     """The public view of *code*, or None when there is no such dossier."""
     ds = _ds(services)
-    row = ds.get(code)
+    row = ds.lookup(code)
     return ds.public_view(row) if row is not None else None
 
 
