@@ -71,6 +71,9 @@
     var curId = cur ? cur.id + ":" + view.current_visit_id : null;
     if (curId !== dossierTicket) { dossierTicket = curId; dossiers = []; $("dossier-input").value = ""; renderDossiers(); }
     $("dossier-box").classList.toggle("hidden", !cur);
+    if (cur && cur.dossier_code && $("result-code").dataset.filledFor !== String(cur.id)) {
+      $("result-code").value = cur.dossier_code; $("result-code").dataset.filledFor = String(cur.id);
+    }
 
     var w = $("waiting"); w.innerHTML = "";
     view.waiting.forEach(function (f) {
@@ -89,7 +92,9 @@
       b.type = "button"; b.className = "next-item"; b.dataset.ticket = t.id; b.dataset.number = t.number;
       b.innerHTML = "<span class='num'></span><span class='svc'></span><span class='age'></span>";
       text(b.querySelector(".num"), t.number);
-      text(b.querySelector(".svc"), t.service_name + (t.priority ? " · ưu tiên" : ""));
+      text(b.querySelector(".svc"), t.service_name + (t.priority ? " · ưu tiên" : "") +
+        (t.dossier_code ? " · hồ sơ " + t.dossier_code : ""));
+      if (t.dossier_code) { b.dataset.dossier = t.dossier_code; }
       text(b.querySelector(".age"), "lấy số " + hhmm(t.issued_at));
       b.title = "Gọi số " + t.number + " ra quầy (không theo thứ tự)";
       b.addEventListener("click", function () { confirmCall(t); });
@@ -362,6 +367,22 @@
   });
   window.addEventListener("offline", function () { setOnline(false); });
   ["changed", "snapshot"].forEach(function (ev) { rt.on(ev, function () { refresh(); }); });
+
+  // Results (trả kết quả): mark a dossier "result ready" (9) or "returned" (10).
+  function markDossier(status) {
+    var code = ($("result-code").value || "").trim().toUpperCase();
+    if (!code) { motcuaToast("Hãy nhập hoặc quét mã hồ sơ.", true); return; }
+    api.post("/api/v1/dossiers/" + encodeURIComponent(code) + "/status", { status: status })
+      .then(function (d) {
+        var label = d.status_label || (status === 9 ? "Đã xử lý xong" : "Đã trả kết quả");
+        text($("result-msg"), "Hồ sơ " + code + ": " + label);
+        $("result-msg").dataset.status = String(status);
+      })
+      .catch(function (e) { text($("result-msg"), e.message); $("result-msg").dataset.status = "error"; });
+  }
+  $("result-ready").addEventListener("click", function () { markDossier(9); });
+  $("result-returned").addEventListener("click", function () { markDossier(10); });
+  $("result-code").addEventListener("keydown", function (e) { if (e.key === "Enter") { e.preventDefault(); } });
 
   // This counter's own devices (keypad, LED board, rating box): their state, live.
   var KIND_VI = { keypad: "Bàn phím gọi số", led: "Bảng LED", rating_box: "Hộp đánh giá" };
