@@ -14,22 +14,7 @@ from playwright.sync_api import expect
 from sqlalchemy import create_engine, select
 
 
-def _ratings_helpers():
-    import importlib.util
-    import sys
-    from pathlib import Path
-
-    name = "_motcua_tests_ratings"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parents[1] / "test_ratings.py")
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[name]
-
-
-_h = _ratings_helpers()
-KIOSK_TOKEN, start_rating_server = _h.KIOSK_TOKEN, _h.start_rating_server
+from test_ratings import KIOSK_TOKEN, start_rating_server  # noqa: E402  (tests/ is on sys.path)
 
 DOSSIER_CODE = "000.302.36.H05-250702-0012"
 

@@ -9,27 +9,12 @@ import requests
 from playwright.sync_api import expect
 
 
-def _ratings_helpers():
-    import importlib.util
-    import sys
-    from pathlib import Path
-
-    name = "_motcua_tests_ratings"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parents[1] / "test_ratings.py")
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[name]
-
-
-_h = _ratings_helpers()
-KIOSK_TOKEN, RATING_TOKEN_1, RATING_TOKEN_2 = _h.KIOSK_TOKEN, _h.RATING_TOKEN_1, _h.RATING_TOKEN_2
+from test_ratings import KIOSK_TOKEN, RATING_TOKEN_1, RATING_TOKEN_2, start_rating_server  # noqa: E402  (tests/ is on sys.path)
 
 
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory):
-    s = _h.start_rating_server(tmp_path_factory.mktemp("rating"))
+    s = start_rating_server(tmp_path_factory.mktemp("rating"))
     yield s
     s.stop()
 
