@@ -2,14 +2,19 @@
 
 Starts a real `motcua demo` server (SQLite, or PostgreSQL with MOTCUA_DATABASE_URL) on
 loopback, then:
-1. issue throughput: N client threads with keep-alive sessions POST /api/v1/tickets for a
-   fixed time; prints tickets/s and request latency percentiles;
-2. call-to-socket latency: C python-socketio clients connect as displays; for each of K
+1. issue throughput: N keep-alive connections POST /api/v1/tickets for a fixed time;
+   prints tickets/s and request latency percentiles;
+2. call-to-socket latency: C Socket.IO clients connect as displays; for each of K
    calls, the time from sending POST /counters/<n>/call-next to the moment every client has
    received the matching `ticket:called`; prints p50/p99 over all (call, client) receipts
    and over the "received by all" times.
 
+The clients run in one separate asyncio process by default (bench/leanclient.py), so they
+take one core and leave the other to the server; `--client python` uses requests threads and
+python-socketio's threaded client instead.
+
 Usage: .venv/bin/python bench/bench_core.py [--seconds 10] [--threads 8] [--clients 200] [--calls 100]
+       [--client lean|python] [--skip-issue] [--skip-fanout]
 Bounded: it talks only to 127.0.0.1 and stops by itself.
 """
 from __future__ import annotations
@@ -26,7 +31,8 @@ import requests
 import socketio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from helpers import KIOSK_TOKEN, ServerProcess  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from helpers import DISPLAY_TOKEN, KIOSK_TOKEN, ServerProcess  # noqa: E402
 
 FIELDS = ["HOTICH", "DATDAI", "XAYDUNG", "LDTBXH", "HKD", "TRAKQ"]
 
@@ -78,6 +84,32 @@ def bench_issue(url: str, seconds: float, threads: int) -> dict:
             "p50_ms": pct(lat, 50) * 1000, "p99_ms": pct(lat, 99) * 1000}
 
 
+def bench_issue_lean(url: str, seconds: float, conns: int) -> dict:
+    """The same load from one asyncio process (bench/leanclient.py): the client costs a
+    fraction of what 8 requests threads cost, so the server gets the CPU it is measured on."""
+    import json
+    import multiprocessing as mp
+
+    from leanclient import post_load
+
+    bodies = [json.dumps({"service": f}).encode() for f in FIELDS]
+    ctx = mp.get_context("fork")
+    a, b = ctx.Pipe()
+
+    def child() -> None:
+        r = post_load(url, "/api/v1/tickets", KIOSK_TOKEN, bodies, seconds, conns)
+        b.send(r)
+
+    p = ctx.Process(target=child, daemon=True)
+    p.start()
+    r = a.recv()
+    p.join(10)
+    total = r["status"].get(201, 0)
+    errors = sum(n for code, n in r["status"].items() if code != 201)
+    return {"tickets": total, "seconds": r["seconds"], "per_s": total / r["seconds"], "errors": errors,
+            "p50_ms": pct(r["lat"], 50) * 1000, "p99_ms": pct(r["lat"], 99) * 1000}
+
+
 def _client_proc(url: str, n: int, ready, go, out) -> None:
     """A process holding n display clients; sends back {ticket_id: [receipt times]}."""
     received: dict[int, list[float]] = {}
@@ -102,7 +134,32 @@ def _client_proc(url: str, n: int, ready, go, out) -> None:
         c.disconnect()
 
 
-def bench_fanout(srv: ServerProcess, clients: int, calls: int, procs: int = 4) -> dict:
+def _lean_proc(url: str, n: int, ready, go, out) -> None:
+    """A process holding n lean asyncio display clients (bench/leanclient.py)."""
+    import asyncio
+
+    from leanclient import hold
+
+    async def main() -> None:
+        received: dict[int, list[float]] = {}
+        until = asyncio.Event()
+        loop = asyncio.get_running_loop()
+
+        async def wait_go() -> None:
+            await loop.run_in_executor(None, go.wait)
+            until.set()
+
+        waiter = asyncio.create_task(wait_go())
+        # Configured display screens: the display device token, as /display/<name> uses.
+        dropped = await hold(url, n, received, until, ready=ready.set, auth={"token": DISPLAY_TOKEN})
+        await waiter
+        out.send(received)
+        print(f"  lean clients: {dropped} of {n} connections dropped", flush=True)
+
+    asyncio.run(main())
+
+
+def bench_fanout(srv: ServerProcess, clients: int, calls: int, procs: int = 1, lean: bool = True) -> dict:
     import multiprocessing as mp
 
     ctx = mp.get_context("fork")
@@ -112,7 +169,8 @@ def bench_fanout(srv: ServerProcess, clients: int, calls: int, procs: int = 4) -
     for n in per:
         ready = ctx.Event()
         a, b = ctx.Pipe()
-        p = ctx.Process(target=_client_proc, args=(srv.url, n, ready, go, b), daemon=True)
+        p = ctx.Process(target=_lean_proc if lean else _client_proc, args=(srv.url, n, ready, go, b),
+                        daemon=True)
         p.start()
         workers.append((p, ready, a))
     for _p, ready, _a in workers:
@@ -182,24 +240,39 @@ def bench_config(path: Path) -> Path:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=10)
-    ap.add_argument("--threads", type=int, default=8)
+    ap.add_argument("--threads", type=int, default=8, help="concurrent issuing connections")
     ap.add_argument("--clients", type=int, default=200)
     ap.add_argument("--calls", type=int, default=100)
-    ap.add_argument("--procs", type=int, default=4, help="processes holding the display clients")
+    ap.add_argument("--procs", type=int, default=1, help="processes holding the display clients")
+    ap.add_argument("--client", choices=["lean", "python"], default="lean",
+                    help="lean: one asyncio process speaking HTTP/1.1 and WebSocket/Socket.IO itself "
+                         "(bench/leanclient.py); python: requests threads and python-socketio's "
+                         "threaded client (two threads per connection, heavy on a 2-core machine)")
+    ap.add_argument("--skip-issue", action="store_true")
+    ap.add_argument("--skip-fanout", action="store_true")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as d:
         cfg = bench_config(Path(d) / "bench.toml")
-        srv = ServerProcess(Path(d) / "data", args=["serve", "--config", str(cfg)]).start()
+        srv = None if args.skip_issue else ServerProcess(Path(d) / "data", args=["serve", "--config", str(cfg)]).start()
         try:
-            r = bench_issue(srv.url, args.seconds, args.threads)
-            print(f"issue: {r['tickets']} tickets in {r['seconds']:.1f} s = {r['per_s']:.0f} tickets/s "
-                  f"({args.threads} client threads, {r['errors']} errors); request p50 {r['p50_ms']:.1f} ms, "
+            if srv is None:
+                r = None
+            elif args.client == "lean":
+                r = bench_issue_lean(srv.url, args.seconds, args.threads)
+            else:
+                r = bench_issue(srv.url, args.seconds, args.threads)
+            if r:
+                print(f"issue: {r['tickets']} tickets in {r['seconds']:.1f} s = {r['per_s']:.0f} tickets/s "
+                  f"({args.threads} connections, {args.client} client, {r['errors']} errors); request p50 {r['p50_ms']:.1f} ms, "
                   f"p99 {r['p99_ms']:.1f} ms", flush=True)
         finally:
-            srv.stop()
+            if srv:
+                srv.stop()
+        if args.skip_fanout:
+            return
         srv = ServerProcess(Path(d) / "data2").start()  # the demo office: accounts with passwords
         try:
-            f = bench_fanout(srv, args.clients, args.calls, args.procs)
+            f = bench_fanout(srv, args.clients, args.calls, args.procs, lean=args.client == "lean")
             print(f"call-to-socket: {f['calls']} calls x {f['clients']} clients, {f['missing']} receipts missing; "
                   f"per receipt p50 {f['p50_ms']:.1f} ms, p99 {f['p99_ms']:.1f} ms; "
                   f"received by all p50 {f['all_p50_ms']:.1f} ms, p99 {f['all_p99_ms']:.1f} ms")

@@ -17,7 +17,8 @@ from config.schema import OfficeConfig
 from .auth import Auth
 from .clock import Clock, system_clock
 from .queue import QueueEngine
-from .realtime import ASYNC_MODE, RealtimeHub
+from .realtime import RealtimeHub
+from .serving import async_mode
 from .store import Store
 from .store.db import default_sqlite_url
 
@@ -128,16 +129,17 @@ def create_app(settings: Settings) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
 
-    store = Store(settings.database_url)
+    store = Store(settings.database_url, background_checkpoint=True)
     store.upgrade()
     engine = QueueEngine(store, settings.config, clock=settings.clock)
     engine.sync_config()
     auth = Auth(store, settings.config, secret, clock=settings.clock)
-    socketio = SocketIO(app, async_mode=ASYNC_MODE, message_queue=settings.message_queue,
+    socketio = SocketIO(app, async_mode=async_mode(), message_queue=settings.message_queue,
                         json=_SocketJson, ping_interval=10, ping_timeout=10)
     hub = RealtimeHub(socketio, engine, auth)
     engine.publisher = hub
     services = Services(settings, store, engine, auth, socketio, hub)
+    services.on_close(hub.states.stop)
     app.extensions["motcua"] = services
     from .ratings import install_rating_prompts
 

@@ -14,6 +14,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select, update
 
 from config.schema import OfficeConfig
+from drivers.blocking import run_blocking
 
 from .clock import Clock, system_clock
 from .store import Store
@@ -55,14 +56,19 @@ ANONYMOUS = Principal(role="anonymous", name="anonymous")
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    # argon2 is built to be slow (tens of ms): a native thread, so screens keep moving.
+    return run_blocking(_hasher.hash, password)
 
 
-def verify_password(stored: str, password: str) -> bool:
+def _verify(stored: str, password: str) -> bool:
     try:
         return _hasher.verify(stored or _DUMMY_HASH, password) and bool(stored)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
+
+
+def verify_password(stored: str, password: str) -> bool:
+    return run_blocking(_verify, stored, password)
 
 
 class Throttle:

@@ -54,16 +54,39 @@ def _install_signal_handlers() -> None:
     signal.signal(signal.SIGINT, _stop)
 
 
+def _install_gevent_signal_handlers(svc) -> None:
+    """Under gevent a Python signal handler runs inside whichever greenlet is current, so an
+    exception raised there can end up in a socket's greenlet instead of the server loop.
+    gevent's own handler runs in a fresh greenlet that stops the server cleanly."""
+    import gevent
+
+    def _stop():
+        try:
+            svc.socketio.stop()  # gevent: WSGIServer.stop(), serve_forever() returns
+        except Exception:  # noqa: BLE001
+            log.exception("stopping the server failed")
+            raise SystemExit(1) from None
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        gevent.signal_handler(sig, _stop)
+
+
 def _run_server(app, host: str, port: int) -> None:
     svc = app.extensions["motcua"]
-    _install_signal_handlers()
+    from .serving import async_mode
+
+    if async_mode() == "gevent":
+        _install_gevent_signal_handlers(svc)
+    else:
+        _install_signal_handlers()
     try:
-        svc.socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False,
-                         log_output=False)
+        from .serving import server_options
+
+        svc.socketio.run(app, host=host, port=port, use_reloader=False, log_output=False, **server_options())
     except KeyboardInterrupt:
         pass
     finally:
-        print("\nĐang dừng motcua... / stopping", file=sys.stderr)
+        print("\nĐang dừng motcua... / stopping", file=sys.stderr, flush=True)
         svc.close()
 
 
@@ -205,6 +228,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if getattr(args, "fn", None) in (cmd_demo, cmd_serve):
+        from .serving import patch_if_gevent
+
+        patch_if_gevent()  # before the app creates a thread, lock or socket
     _setup_logging(args.verbose)
     return int(args.fn(args) or 0)
 

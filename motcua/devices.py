@@ -51,6 +51,7 @@ class DeviceRegistry:
     # Life cycle -------------------------------------------------------------------------
     def start(self) -> None:
         self.services.engine.add_listener(self._on_notifications)
+        self.services.hub.states.add_listener(self._show_counters)
         for dev in self.config.devices:
             if dev.kind in ("kiosk", "display", "rating"):
                 continue
@@ -63,6 +64,11 @@ class DeviceRegistry:
             except Exception as exc:  # noqa: BLE001 - a bad device never stops the office
                 log.exception("device %s failed to start", dev.name)
                 self._set_status(dev.name, dev.kind, ERROR, f"Không khởi động được: {exc}")
+        if self._keypads or self._boards:
+            try:  # boards and keypads show what each counter serves now (after a restart too)
+                self._show_counters(self.services.engine.public_state())
+            except Exception:  # noqa: BLE001
+                log.exception("showing the counters on start failed")
 
     def stop(self) -> None:
         for timer in list(self._timers.values()):
@@ -169,6 +175,9 @@ class DeviceRegistry:
     def print_ticket(self, ticket: dict[str, Any], *, reprint: bool = False) -> dict[str, Any]:
         from .printing import ticket_document
 
+        if self.printer is None:
+            return self._submit(None, kind="ticket", ticket_id=ticket.get("id"))
+
         doc = ticket_document(self.config, ticket, reprint=reprint,
                               tz=self.services.engine.calendar.tz)
         return self._submit(doc, kind="reprint" if reprint else "ticket", ticket_id=ticket.get("id"))
@@ -255,6 +264,15 @@ class DeviceRegistry:
             return {1: dev.counter}
         raise ValueError("cần 'counters' (địa chỉ -> số quầy) hoặc 'counter'")
 
+    def _toggle_pause(self, counter: int) -> None:
+        """The keypad's pause key: pause the counter (no new calls to it, the screens say so),
+        or open it again when it is paused."""
+        eng = self.services.engine
+        if eng.counter_view(counter)["counter"]["paused"]:
+            eng.unpause_counter(counter)
+        else:
+            eng.pause_counter(counter, reason="Tạm dừng từ bàn phím quầy")
+
     def _start_keypad(self, dev) -> None:
         from drivers.serialdev import KeypadBus
         from drivers.serialdev.sim import SimKeypads
@@ -277,10 +295,12 @@ class DeviceRegistry:
             log.warning("%s: key from unknown keypad %s", name, address)
             return
         eng = self.services.engine
-        actions = {"call_next": eng.call_next, "recall": eng.recall, "no_show": eng.skip, "finish": eng.finish}
+        actions = {"call_next": eng.call_next, "recall": eng.recall, "no_show": eng.skip, "finish": eng.finish,
+                   "pause": self._toggle_pause}
         fn = actions.get(key)
         if fn is None:
-            log.info("%s: key %s at counter %s has no action here", name, key, counter)
+            # "transfer" needs a target field or counter: the console asks for it.
+            log.info("%s: key %s at counter %s has no action here (use the console)", name, key, counter)
             return
         try:
             fn(counter)
@@ -381,9 +401,7 @@ class DeviceRegistry:
     # Domain events -> device jobs -------------------------------------------------------------
     def _on_notifications(self, notes: list[Any]) -> None:
         for n in notes:
-            if n.name == "queue:changed":
-                self._show_counters(n.payload)
-            elif n.name == "ticket:finished" and n.payload.get("ticket", {}).get("status") == "done":
+            if n.name == "ticket:finished" and n.payload.get("ticket", {}).get("status") == "done":
                 self._open_prompts(int(n.payload.get("counter") or 0))
 
     def _show_counters(self, state: dict[str, Any]) -> None:

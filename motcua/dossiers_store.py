@@ -31,6 +31,8 @@ from sqlalchemy import and_, bindparam, case, func, or_, select
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
+from drivers.blocking import run_blocking
+
 from .dossiers import (
     FINISHED_STATUSES,
     DossierRow,
@@ -573,7 +575,8 @@ class DossierStore:
                     mapping: Mapping[str, str] | None = None) -> dict[str, Any]:
         """Check and import an uploaded list (CSV or XLSX). All rows or none:
         ``{"imported", "created", "updated", "unchanged", "errors", "warnings", ...}``."""
-        result = parse_import(data, hint, mapping=dict(mapping or self.column_mapping or {}) or None)
+        # Parsing and checking a large workbook takes seconds of CPU: a native thread.
+        result = run_blocking(parse_import, data, hint, mapping=dict(mapping or self.column_mapping or {}) or None)
         errors = list(result.errors)
         if not errors:
             errors = table_limit_errors(result.rows)

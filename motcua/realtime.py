@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from typing import Any, Callable
 
 from flask import request
 from flask_socketio import SocketIO, join_room, leave_room
@@ -21,7 +21,6 @@ from .queue.engine import Notification, QueueEngine
 
 log = logging.getLogger(__name__)
 
-ASYNC_MODE = "threading"  # with simple-websocket: real WebSocket transport, no monkey patching
 
 
 def rooms_for(p: Principal) -> list[str]:
@@ -40,6 +39,84 @@ def rooms_for(p: Principal) -> list[str]:
     return rooms
 
 
+class StateBroadcaster:
+    """Sends `queue:changed` (the whole public queue state) after changes, coalesced.
+
+    The engine marks each committed change with its sequence number; this reads the state
+    once and sends it to every screen. The first change after a quiet spell goes out at once
+    (the time to wake this thread); during a burst (a kiosk rush, a call storm) the state
+    goes out at most once per `min_interval`, always ending with the latest. Reading and
+    sending the state per transaction cost more than the transaction itself, and 200
+    screens cannot use 500 states a second anyway. Events that matter one by one
+    (`ticket:called`, ...) are never coalesced: they go out with their transaction.
+
+    Each state carries `seq` (every change up to it is included) and `prev_seq` (the seq of
+    the state this process sent before it): a client holding a seq lower than `prev_seq`
+    missed a state and asks for a snapshot.
+    """
+
+    def __init__(self, socketio: SocketIO, engine: QueueEngine, min_interval: float = 0.05):
+        self.socketio = socketio
+        self.engine = engine
+        self.min_interval = min_interval
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._wanted = -1
+        self.sent_seq = -1
+        self.sent = 0  # states sent (diagnostics, tests)
+        self._thread: threading.Thread | None = None
+        self._listeners: list[Callable[[dict[str, Any]], None]] = []
+
+    def add_listener(self, fn: Callable[[dict[str, Any]], None]) -> None:
+        """fn(state) after each state sent (device LED boards and keypads)."""
+        self._listeners.append(fn)
+
+    def mark(self, seq: int) -> None:
+        with self._lock:
+            self._wanted = max(self._wanted, seq)
+            if self._thread is None and not self._stop.is_set():
+                self._thread = threading.Thread(target=self._run, name="motcua-state", daemon=True)
+                self._thread.start()
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait()
+            self._wake.clear()
+            if self._stop.is_set():
+                return
+            with self._lock:
+                wanted = self._wanted
+            if wanted <= self.sent_seq:
+                continue
+            try:
+                state = self.engine.public_state()
+            except Exception:  # noqa: BLE001 - the database is back soon; try again
+                log.exception("reading the queue state failed")
+                self._stop.wait(0.5)
+                self._wake.set()
+                continue
+            if state["seq"] > self.sent_seq:
+                state["prev_seq"] = self.sent_seq if self.sent_seq >= 0 else None
+                self.sent_seq = state["seq"]
+                self.sent += 1
+                try:
+                    self.socketio.emit("queue:changed", state, to="public")
+                except Exception:  # noqa: BLE001
+                    log.exception("sending queue:changed failed")
+                for fn in self._listeners:
+                    try:
+                        fn(state)
+                    except Exception:  # noqa: BLE001
+                        log.exception("state listener failed")
+            self._stop.wait(self.min_interval)
+
+
 class RealtimeHub:
     """Publishes engine notifications to Socket.IO rooms and answers client events."""
 
@@ -47,6 +124,7 @@ class RealtimeHub:
         self.socketio = socketio
         self.engine = engine
         self.auth = auth
+        self.states = StateBroadcaster(socketio, engine)
         self._clients: dict[str, Principal] = {}
         self._lock = threading.Lock()
         self._register()
@@ -54,7 +132,10 @@ class RealtimeHub:
     # Publishing (called from any thread) ------------------------------------------------
     def publish(self, notifications: list[Notification]) -> None:
         for n in notifications:
-            self.emit(n.name, n.payload, n.audience)
+            if n.name == "queue:changed":
+                self.states.mark(n.payload["seq"])
+            else:
+                self.emit(n.name, n.payload, n.audience)
 
     def emit(self, name: str, payload: dict[str, Any], audience: str = "public") -> None:
         self.socketio.emit(name, payload, to=audience)

@@ -60,6 +60,23 @@ def test_keypad_led_and_rating_box(server):
     assert len(items) == 1 and items[0]["level"] == "very_satisfied" and items[0]["ticket_id"] == tk["id"]
 
 
+def test_keypad_pause_key_pauses_and_reopens_the_counter(server):
+    h = {"Authorization": f"Bearer {server.token('admin')}"}
+    _wait(lambda: _devices(server, h).get("ban-phim-quay", {}).get("state") == "ready", 10, "keypads ready")
+
+    def counter2():
+        q = requests.get(server.url + "/api/v1/queue").json()
+        return next(c for c in q["counters"] if c["number"] == 2)
+
+    assert counter2()["paused"] is False
+    press = {"action": "press", "address": 2, "key": "pause"}
+    assert requests.post(server.url + "/api/v1/devices/ban-phim-quay/simulate", json=press, headers=h).status_code == 200
+    paused = _wait(lambda: (c := counter2())["paused"] and c, 5, "counter 2 paused from its keypad")
+    assert paused["pause_reason"] == "Tạm dừng từ bàn phím quầy"
+    requests.post(server.url + "/api/v1/devices/ban-phim-quay/simulate", json=press, headers=h)
+    _wait(lambda: counter2()["paused"] is False, 5, "counter 2 open again")
+
+
 def test_keypad_unplug_is_reported_and_recovers(server):
     h = {"Authorization": f"Bearer {server.token('admin')}"}
     _wait(lambda: _devices(server, h).get("ban-phim-quay", {}).get("state") == "ready", 10, "keypads ready")

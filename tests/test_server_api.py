@@ -79,9 +79,14 @@ def test_ticket_flow_with_socket_events(server):
         r = requests.post(server.url + "/api/v1/counters/1/finish", headers=_auth(staff))
         assert r.status_code == 200 and r.json()["ticket"]["status"] == "done"
         display.wait_for("ticket:finished", lambda d: d["ticket"]["id"] == tk["id"])
-        display.wait_for("queue:changed", lambda d: d["seq"] >= snap["seq"] + 4)
-        seqs = [d["seq"] for e, d in display.events if e == "queue:changed"]
-        assert seqs == sorted(seqs) and len(seqs) >= 4
+        last = display.wait_for("queue:changed", lambda d: d["seq"] >= snap["seq"] + 4)
+        states = [d for e, d in display.events if e == "queue:changed"]
+        seqs = [d["seq"] for d in states]
+        # Coalesced during bursts, but in order, chained by prev_seq, and the last is current.
+        assert seqs == sorted(set(seqs)) and seqs[-1] == snap["seq"] + 4
+        assert [d["prev_seq"] for d in states[1:]] == seqs[:-1]
+        assert last["counters"][0]["serving"] is None
+        assert next(s for s in last["services"] if s["code"] == "HOTICH")["waiting"] == 0
         assert requests.post(server.url + "/api/v1/counters/1/call-next", headers=_auth(staff)).json() == {"ticket": None}
     finally:
         display.close()

@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from drivers.blocking import run_blocking
 from drivers.camera.decoding import DEFAULT_SYMBOLOGIES, PASSES, decode_frame, resolve_symbologies
 from drivers.camera.dedupe import CodeDeduper
 from drivers.camera.frame_slot import FrameSlot
@@ -260,7 +261,7 @@ class CameraScanner:
                 reason = ""
                 try:
                     while not run.stop.is_set():
-                        frame = source.read(self._settings.read_wait)
+                        frame = run_blocking(source.read, self._settings.read_wait)
                         if frame is None:
                             continue
                         delivered = True
@@ -311,8 +312,8 @@ class CameraScanner:
             else:
                 passes = PASSES
             try:
-                found = decode_frame(
-                    frame, self._symbologies, max_side=self._settings.max_decode_side, passes=passes
+                found = run_blocking(
+                    decode_frame, frame, self._symbologies, max_side=self._settings.max_decode_side, passes=passes
                 )
             except Exception:
                 log.exception("camera: decoding a frame failed")

@@ -23,6 +23,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
+from ..blocking import run_blocking
 from .document import PrintDocument
 from .encoder import encode_document
 from .profile import PrinterProfile
@@ -532,7 +533,7 @@ class TicketPrinter:
 
     def _print(self, job: _Job) -> None:
         try:
-            data = job.data if job.data is not None else encode_document(job.doc, self.profile)
+            data = job.data if job.data is not None else run_blocking(encode_document, job.doc, self.profile)
         except Exception as exc:
             log.exception("printer %s: cannot render job %s", self.name, job.id)
             self._end_job(job, FAILED, f"Không dựng được nội dung vé để in: {exc}")

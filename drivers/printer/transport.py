@@ -25,6 +25,7 @@ from abc import ABC, abstractmethod
 from typing import Any, Callable
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from ..blocking import run_blocking
 from .status import status_query
 
 log = logging.getLogger(__name__)
@@ -139,11 +140,23 @@ class EscposTransport(Transport):
 
 
 class UsbTransport(EscposTransport):
+    """libusb calls block inside C (a bulk write waits while the printer's buffer is full):
+    they run through `run_blocking` so the server keeps serving meanwhile."""
+
     def __init__(self, url: str, factory: Callable[[], Any], read_timeout: float) -> None:
         super().__init__(url, factory, can_read=True)
         self._read_ms = max(1, int(read_timeout * 1000))
 
+    def open(self) -> None:
+        run_blocking(super().open)
+
+    def write(self, data: bytes) -> None:
+        run_blocking(super().write, data)
+
     def _query(self, command: bytes) -> bytes:
+        return run_blocking(self._query_now, command)
+
+    def _query_now(self, command: bytes) -> bytes:
         import usb.core  # present whenever the link could be opened
 
         self._printer._raw(command)
@@ -211,11 +224,14 @@ class CupsTransport(EscposTransport):
             self._needs_reopen = False
         super().write(data)
 
+    def open(self) -> None:
+        run_blocking(super().open)  # libcups talks to cupsd inside C
+
     def end_job(self) -> None:
         if self._printer is None:
             raise TransportError(f"Chưa kết nối máy in {self.url}")
         try:
-            self._printer.send()
+            run_blocking(self._printer.send)
         except Exception as exc:
             raise TransportError(f"CUPS không nhận lệnh in {self.url}: {exc}") from exc
         self._needs_reopen = True

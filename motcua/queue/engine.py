@@ -34,6 +34,7 @@ RETRIES_ON_CONFLICT = 5
 # Statements on the hot paths, built once (building a statement costs more than running it).
 _SEQ_BUMP = (update(t.office_state).where(t.office_state.c.id == 1)
              .values(seq=t.office_state.c.seq + 1).returning(t.office_state.c.seq))
+_SEQ_NOW = select(t.office_state.c.seq).where(t.office_state.c.id == 1)
 _EVENT_INSERT = t.ticket_events.insert()
 _TICKET_INSERT = t.tickets.insert().returning(*t.tickets.c)
 _NUMBER_UPSERT = text(
@@ -42,6 +43,15 @@ _NUMBER_UPSERT = text(
 _WAITING_BY_FIELD = (select(t.tickets.c.field, t.tickets.c.priority.is_not(None).label("prio"), func.count())
                      .where(t.tickets.c.business_date == bindparam("day"), t.tickets.c.status == "waiting")
                      .group_by(t.tickets.c.field, t.tickets.c.priority.is_not(None)))
+_WAITING_IN_FIELD = (select(func.count()).select_from(t.tickets)
+                     .where(t.tickets.c.business_date == bindparam("day"), t.tickets.c.status == "waiting",
+                            t.tickets.c.field == bindparam("f")))
+_WAITING_IN_FIELD_PRIO = _WAITING_IN_FIELD.where(t.tickets.c.priority.is_not(None))
+_RECENT_DONE_VISITS = (select(t.visits.c.called_at, t.visits.c.ended_at)
+                       .where(t.visits.c.business_date == bindparam("day"), t.visits.c.field == bindparam("f"),
+                              t.visits.c.outcome == "done")
+                       .order_by(t.visits.c.id.desc()).limit(50))
+_PAUSED_COUNTERS = select(t.counters.c.number).where(t.counters.c.paused.is_(True))
 _AT_COUNTERS = select(t.tickets).where(t.tickets.c.status.in_(["called", "serving"]), t.tickets.c.counter.is_not(None))
 _ALL_COUNTERS = select(t.counters)
 
@@ -72,7 +82,6 @@ class _Tx:
     notes: list[Notification] = field(default_factory=list)
     changed: bool = False
     seq: int | None = None
-    state: dict[str, Any] | None = None  # the queue state, when the body already read it last
     after_commit: list[Callable[[], None]] = field(default_factory=list)
 
 
@@ -141,10 +150,10 @@ class QueueEngine:
                     tx = _Tx(conn=conn, now=now, day=self.calendar.business_date(now))
                     result = body(tx)
                     if tx.changed:
+                        # A marker, not the state: the realtime hub reads the state once for
+                        # any number of changes in a burst (public_state(), coalesced).
                         self._seq(tx)
-                        state = tx.state if tx.state is not None else self._queue_state(conn, tx.day)
-                        state["seq"] = tx.seq
-                        tx.notes.append(Notification("queue:changed", state, "public"))
+                        tx.notes.append(Notification("queue:changed", {"seq": tx.seq}, "public"))
                 break
             except QueueError:
                 raise
@@ -262,12 +271,7 @@ class QueueEngine:
         if cached and now_m - cached[0] < WAIT_ESTIMATE_CACHE_S:
             per = cached[1]
         else:
-            v = t.visits.c
-            rows = conn.execute(
-                select(v.called_at, v.ended_at).where(
-                    v.business_date == day, v.field == field_code, v.outcome == "done",
-                ).order_by(v.id.desc()).limit(50)
-            ).all()
+            rows = conn.execute(_RECENT_DONE_VISITS, {"day": day, "f": field_code}).all()
             durations = [(b - a).total_seconds() for a, b in rows if a and b]
             per = mean(durations) if durations else self.config.queue.default_service_min * 60
             self._wait_cache[field_code] = (now_m, per)
@@ -275,11 +279,8 @@ class QueueEngine:
         if counters and paused_counters is not None:
             open_counters = max(1, len([c for c in counters if c not in paused_counters]))
         elif counters:
-            paused = conn.execute(
-                select(func.count()).select_from(t.counters).where(
-                    t.counters.c.number.in_(counters), t.counters.c.paused.is_(True))
-            ).scalar_one()
-            open_counters = max(1, len(counters) - paused)
+            paused_now = {n for (n,) in conn.execute(_PAUSED_COUNTERS)}
+            open_counters = max(1, len([c for c in counters if c not in paused_now]))
         else:
             open_counters = 1
         return int(round(ahead * per / open_counters))
@@ -313,6 +314,17 @@ class QueueEngine:
                 "serving": self.ticket_json(srv) if srv is not None else None,
             })
         return {"services": services, "counters": counters, "date": day.isoformat()}
+
+    def public_state(self) -> dict[str, Any]:
+        """The state `queue:changed` carries: services with waiting counts, counters with what
+        they serve, and `seq`, read in one transaction. The sequence number is read first, so
+        the state includes at least every change up to `seq` (maybe a later one too)."""
+        day = self.calendar.business_date(self.clock())
+        with self.store.read() as conn:
+            seq = conn.execute(_SEQ_NOW).scalar() or 0
+            state = self._queue_state(conn, day)
+        state["seq"] = seq
+        return state
 
     def snapshot(self) -> dict[str, Any]:
         """The whole public queue state (GET /api/v1/queue and Socket.IO queue:snapshot)."""
@@ -378,17 +390,18 @@ class QueueEngine:
                         detail={"source": source, **({"dossier": dossier_code} if dossier_code else {})})
             out = self.ticket_json(row)
             # The newest ticket: everyone waiting in its field is ahead of it (for a priority
-            # ticket, only the priority ones). Read from the state this transaction publishes.
-            state = self._queue_state(tx.conn, tx.day)
-            svc = next(s for s in state["services"] if s["code"] == field_code)
-            out["ahead"] = max(0, (svc["waiting_priority"] if priority else svc["waiting"]) - 1)
-            paused = {c["number"] for c in state["counters"] if c["paused"]}
-            out["estimated_wait_s"] = self._estimate_wait(tx.conn, field_code, out["ahead"], tx.day, paused)
+            # ticket, only the priority ones): one count on the covering index ix_tickets_waiting.
+            waiting = tx.conn.execute(_WAITING_IN_FIELD_PRIO if priority else _WAITING_IN_FIELD,
+                                      {"day": tx.day, "f": field_code}).scalar_one()
+            out["ahead"] = max(0, int(waiting) - 1)
+            out["estimated_wait_s"] = self._estimate_wait(tx.conn, field_code, out["ahead"], tx.day)
             out["counters"] = self.config.counters_for_field(field_code)
-            tx.state = state
             out["token"] = token
             public = {k: v for k, v in out.items() if k != "token"}
-            tx.notes.append(Notification("ticket:issued", {"ticket": public}, "public"))
+            # Consoles and display screens follow new tickets; anonymous screens only need
+            # the counts, which queue:changed carries.
+            tx.notes.append(Notification("ticket:issued", {"ticket": public}, "staff"))
+            tx.notes.append(Notification("ticket:issued", {"ticket": public}, "displays"))
             return out
 
         return self._run(body)

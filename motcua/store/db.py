@@ -23,12 +23,18 @@ class Store:
     """One database. `write()` opens a write transaction (BEGIN IMMEDIATE on SQLite, so a
     transaction that reads then writes never deadlocks on a lock upgrade); `read()` a read one."""
 
-    def __init__(self, url: str, *, echo: bool = False):
+    def __init__(self, url: str, *, echo: bool = False, background_checkpoint: bool = False):
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         self.is_postgres = url.startswith("postgresql")
+        self._checkpointer: WalCheckpointer | None = None
         if self.is_sqlite:
-            self.engine = self._sqlite_engine(url, echo)
+            path = url.split(":///", 1)[1] if ":///" in url else ""
+            if background_checkpoint and path and path != ":memory:":
+                self._checkpointer = WalCheckpointer(path)
+            self.engine = self._sqlite_engine(url, echo, auto_checkpoint=self._checkpointer is None)
+            if self._checkpointer is not None:
+                self._checkpointer.start()
         else:
             if url.startswith("postgresql://"):
                 url = "postgresql+psycopg://" + url[len("postgresql://"):]
@@ -43,7 +49,7 @@ class Store:
 
     # Engine set-up ---------------------------------------------------------------------
     @staticmethod
-    def _sqlite_engine(url: str, echo: bool) -> Engine:
+    def _sqlite_engine(url: str, echo: bool, auto_checkpoint: bool = True) -> Engine:
         path = url.split(":///", 1)[1] if ":///" in url else ""
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -61,6 +67,8 @@ class Store:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             cur.execute("PRAGMA foreign_keys=ON")
+            if not auto_checkpoint:  # WalCheckpointer does it, off the request path
+                cur.execute("PRAGMA wal_autocheckpoint=0")
             cur.close()
 
         @event.listens_for(engine, "begin")
@@ -123,7 +131,62 @@ class Store:
                     conn.execute(t.office_state.insert().values(id=1, seq=0))
 
     def dispose(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         self.engine.dispose()
+
+
+class WalCheckpointer:
+    """Copies the SQLite write-ahead log back into the database file in the background.
+
+    By default SQLite checkpoints inside whichever COMMIT pushes the log past 1,000 pages,
+    and that commit then waits for the copy and its fsync: on a slow disk a ticket request
+    now and then took hundreds of milliseconds (and under gevent, every screen waited with
+    it). Here commits only append to the log; this thread checkpoints every `interval`
+    seconds on its own connection, in a native thread (drivers.blocking.run_blocking), so a
+    slow disk delays nobody. Durability is unchanged: a commit is in the log (WAL,
+    synchronous=NORMAL) before it returns, as before.
+    """
+
+    def __init__(self, path: str, interval: float = 1.0):
+        self.path = path
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.checkpoints = 0
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="motcua-wal-checkpoint", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def checkpoint(self) -> tuple[int, int, int] | None:
+        """One PASSIVE checkpoint: (busy, log pages, pages copied), None on failure."""
+        import sqlite3
+
+        try:
+            # mode=rw: never create a database that is not there (a removed test directory)
+            conn = sqlite3.connect(f"file:{self.path}?mode=rw", uri=True, timeout=1.0, isolation_level=None)
+        except sqlite3.Error:
+            return None
+        try:
+            row = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            self.checkpoints += 1
+            return tuple(row) if row else None
+        except sqlite3.Error as exc:
+            log.debug("wal checkpoint: %s", exc)
+            return None
+        finally:
+            conn.close()
+
+    def _run(self) -> None:
+        from drivers.blocking import run_blocking
+
+        while not self._stop.wait(self.interval):
+            run_blocking(self.checkpoint)
+        run_blocking(self.checkpoint)  # leave a short log behind on a clean stop
 
 
 def alembic_config(url: str):

@@ -102,6 +102,7 @@ tickets = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("issue_field", "business_date", "seq", name="uq_tickets_number_per_day"),
     Index("ix_tickets_queue", "business_date", "status", "field", "queued_at"),
+    Index("ix_tickets_waiting", "business_date", "status", "field", "priority"),
     Index("ix_tickets_counter", "counter", "status"),
 )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any, Callable, Iterator
+from typing import Iterator
 
 import pytest
 
@@ -14,26 +14,7 @@ from drivers.serialdev.base import CLOSED, LOST, READY
 from drivers.serialdev.modbus_rtu import with_crc
 from drivers.serialdev.sim import SimAsciiBoards, SimModbusBoards, SimScanner
 
-FAST = dict(
-    poll_interval=0.05,
-    reply_timeout=0.1,
-    retries=1,
-    lost_after=2,
-    lost_poll_interval=0.1,
-    reconnect_initial=0.05,
-    reconnect_max=0.2,
-)
-DEADLINE = 5.0
-LOST_BOUND = FAST["lost_after"] * (FAST["poll_interval"] + FAST["reply_timeout"] * 2) + 2.0
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = DEADLINE) -> bool:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.005)
-    return True
+from serial_timing import FAST, LOST_BOUND, wait_until
 
 
 class States:

@@ -24,8 +24,13 @@
       self.seq = snap.seq;
       self._emit("snapshot", snap);
     });
+    // queue:changed carries the whole public state, coalesced during bursts (seq may jump):
+    // it is complete, so a jump is fine. prev_seq is the server's previous state: holding
+    // less than that means a state was missed, so ask for a snapshot to be sure.
     this.socket.on("queue:changed", function (state) {
-      if (self.seq >= 0 && state.seq > self.seq + 1) { self.resync(); return; }
+      if (self.seq >= 0 && typeof state.prev_seq === "number" && state.prev_seq > self.seq) {
+        self.resync(); return;
+      }
       if (state.seq <= self.seq) { return; }
       self.seq = state.seq;
       self._emit("changed", state);

@@ -1,0 +1,85 @@
+"""How `motcua serve` / `motcua demo` run: gevent by default, OS threads as the fallback.
+
+Measured on the 2-core reference machine (docs/performance.md): with gevent's WSGI server
+and TCP_NODELAY, issuing a ticket over HTTP and pushing a call to 200 screens both cost a
+fraction of what Werkzeug's threaded server with one OS thread per socket costs. gevent
+needs the standard library patched before anything else starts (threads, sockets, locks),
+so `patch_if_gevent()` runs first thing in the CLI, for the server commands only; library
+users and the tests that build the app in-process stay on plain threads.
+
+MOTCUA_ASYNC_MODE=threading forces the threaded server (Werkzeug + simple-websocket).
+CPU-heavy or blocking C calls go through drivers.blocking.run_blocking (native threads).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+
+log = logging.getLogger(__name__)
+
+MODES = ("gevent", "threading")
+
+
+def wanted_mode() -> str:
+    """The mode asked for by MOTCUA_ASYNC_MODE, else gevent when it is installed."""
+    mode = os.environ.get("MOTCUA_ASYNC_MODE", "").strip().lower()
+    if mode in MODES:
+        return mode
+    if mode:
+        raise SystemExit(f"MOTCUA_ASYNC_MODE={mode!r} không hợp lệ: dùng 'gevent' hoặc 'threading'.")
+    try:
+        import gevent  # noqa: F401
+    except ImportError:
+        return "threading"
+    return "gevent"
+
+
+def patch_if_gevent() -> str:
+    """Monkey-patch the standard library for gevent when that is the mode; returns the mode."""
+    mode = wanted_mode()
+    if mode == "gevent":
+        from gevent import monkey
+
+        if not monkey.is_module_patched("socket"):
+            monkey.patch_all()
+    return mode
+
+
+def async_mode() -> str:
+    """The Flask-SocketIO async mode for an app built in this process: gevent only when the
+    process was patched for it (an unpatched gevent app would never run its greenlets)."""
+    from drivers.blocking import gevent_active
+
+    return "gevent" if gevent_active() else "threading"
+
+
+def _nodelay(sock: socket.socket) -> None:
+    """Small writes (a Socket.IO frame, an HTTP response) go out at once instead of waiting
+    for the peer's delayed ACK (Nagle): without it, two frames in a row cost ~40 ms."""
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except (OSError, AttributeError):
+        pass
+
+
+def server_options() -> dict:
+    """Extra keyword arguments for SocketIO.run() in the current mode."""
+    if async_mode() == "gevent":
+        from gevent import pywsgi
+
+        class Handler(pywsgi.WSGIHandler):
+            def handle(self):
+                _nodelay(self.socket)
+                return super().handle()
+
+        return {"handler_class": Handler}
+
+    from werkzeug.serving import WSGIRequestHandler
+
+    class RequestHandler(WSGIRequestHandler):
+        def setup(self):
+            super().setup()
+            _nodelay(self.connection)
+
+    return {"request_handler": RequestHandler, "allow_unsafe_werkzeug": True}
