@@ -63,10 +63,35 @@ def _nodelay(sock: socket.socket) -> None:
         pass
 
 
+def _json_error(status: str, code: str, message: str) -> bytes:
+    import json
+
+    body = json.dumps({"error": code, "message": message}, ensure_ascii=False).encode()
+    return (f"HTTP/1.1 {status}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+
+
+def _gevent_limits(pywsgi) -> None:
+    """gevent's WSGI server answers a request line over 8 KiB with a bare 414 before the app
+    sees it. Allow what Werkzeug and http.server allow (64 KiB; the app then answers, in
+    Vietnamese, e.g. 404 for a dossier code that long), and make the server's own early
+    refusals JSON in Vietnamese like every other error."""
+    if hasattr(pywsgi, "MAX_REQUEST_LINE"):
+        pywsgi.MAX_REQUEST_LINE = 65536
+    if hasattr(pywsgi, "_REQUEST_TOO_LONG_RESPONSE"):
+        pywsgi._REQUEST_TOO_LONG_RESPONSE = _json_error(
+            "414 Request URI Too Long", "uri_too_long", "Địa chỉ yêu cầu quá dài.")
+    if hasattr(pywsgi, "_BAD_REQUEST_RESPONSE"):
+        pywsgi._BAD_REQUEST_RESPONSE = _json_error(
+            "400 Bad Request", "bad_request", "Yêu cầu HTTP không hợp lệ.")
+
+
 def server_options() -> dict:
     """Extra keyword arguments for SocketIO.run() in the current mode."""
     if async_mode() == "gevent":
         from gevent import pywsgi
+
+        _gevent_limits(pywsgi)
 
         class Handler(pywsgi.WSGIHandler):
             def handle(self):

@@ -247,3 +247,19 @@ def test_procedure_search_accents_optional(shared_server, q):
     assert r.json()[0]["name"] == "Đăng ký khai sinh"
     detail = requests.get(shared_server.url + "/api/v1/procedures/" + r.json()[0]["code"]).json()
     assert detail["documents"], "a procedure lists the papers to bring"
+
+
+def test_an_absurdly_long_request_line_gets_a_json_414(server):
+    """Past 64 KiB the HTTP server itself refuses, still with a JSON message in Vietnamese."""
+    import json
+    import socket
+
+    host, port = server.url.rsplit("/", 1)[-1].split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as s:
+        s.sendall(b"GET /api/v1/lookup/scan?text=" + b"A" * 70_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 414")
+    assert json.loads(body) == {"error": "uri_too_long", "message": "Địa chỉ yêu cầu quá dài."}
