@@ -21,6 +21,7 @@ from .realtime import RealtimeHub
 from .serving import async_mode
 from .store import Store
 from .store.db import default_sqlite_url
+from .web.sessions import LeanCookieSessions
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +124,7 @@ def create_app(settings: Settings) -> Flask:
         MOTCUA_DEMO=settings.demo,
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.session_interface = LeanCookieSessions()
     proxies = int(os.environ.get("MOTCUA_TRUSTED_PROXIES", "0") or 0)
     if proxies > 0:  # behind nginx: take the client's address from X-Forwarded-For
         from werkzeug.middleware.proxy_fix import ProxyFix

@@ -14,13 +14,14 @@ from datetime import date, datetime
 from statistics import mean
 from typing import Any, Callable, Iterable, Protocol
 
-from sqlalchemy import Connection, and_, bindparam, case, func, or_, select, text, update
+from sqlalchemy import Connection, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from config.schema import OfficeConfig
 
 from ..clock import BusinessCalendar, Clock, system_clock
 from ..store import Store
+from ..store.db import RawTx
 from ..store import tables as t
 from .errors import QueueError
 from .numbering import format_number
@@ -36,22 +37,30 @@ _SEQ_BUMP = (update(t.office_state).where(t.office_state.c.id == 1)
              .values(seq=t.office_state.c.seq + 1).returning(t.office_state.c.seq))
 _SEQ_NOW = select(t.office_state.c.seq).where(t.office_state.c.id == 1)
 _EVENT_INSERT = t.ticket_events.insert()
-_TICKET_INSERT = t.tickets.insert().returning(*t.tickets.c)
-_NUMBER_UPSERT = text(
-    "INSERT INTO number_counters (field, business_date, last) VALUES (:f, :d, 1) "
-    "ON CONFLICT (field, business_date) DO UPDATE SET last = number_counters.last + 1 RETURNING last")
 _WAITING_BY_FIELD = (select(t.tickets.c.field, t.tickets.c.priority.is_not(None).label("prio"), func.count())
                      .where(t.tickets.c.business_date == bindparam("day"), t.tickets.c.status == "waiting")
                      .group_by(t.tickets.c.field, t.tickets.c.priority.is_not(None)))
-_WAITING_IN_FIELD = (select(func.count()).select_from(t.tickets)
-                     .where(t.tickets.c.business_date == bindparam("day"), t.tickets.c.status == "waiting",
-                            t.tickets.c.field == bindparam("f")))
-_WAITING_IN_FIELD_PRIO = _WAITING_IN_FIELD.where(t.tickets.c.priority.is_not(None))
 _RECENT_DONE_VISITS = (select(t.visits.c.called_at, t.visits.c.ended_at)
                        .where(t.visits.c.business_date == bindparam("day"), t.visits.c.field == bindparam("f"),
                               t.visits.c.outcome == "done")
                        .order_by(t.visits.c.id.desc()).limit(50))
 _PAUSED_COUNTERS = select(t.counters.c.number).where(t.counters.c.paused.is_(True))
+# The same statements for the raw issue path (Store.raw_write): plain SQL, the same on
+# SQLite and PostgreSQL.
+_RAW_NUMBER_UPSERT = (
+    "INSERT INTO number_counters (field, business_date, last) VALUES (?, ?, 1) "
+    "ON CONFLICT (field, business_date) DO UPDATE SET last = number_counters.last + 1 RETURNING last")
+_RAW_TICKET_INSERT = (
+    "INSERT INTO tickets (token, business_date, issue_field, seq, number, field, priority, status, source, "
+    "dossier_code, issued_at, queued_at, recalls, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "RETURNING id")
+_RAW_SEQ_BUMP = "UPDATE office_state SET seq = seq + 1 WHERE id = 1 RETURNING seq"
+_RAW_EVENT_INSERT = (
+    "INSERT INTO ticket_events (ticket_id, seq, at, business_date, action, from_status, to_status, field, "
+    "counter, staff_id, visit_id, priority, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {json})")
+_RAW_WAITING = "SELECT count(*) FROM tickets WHERE business_date = ? AND status = ? AND field = ?"
+_RAW_WAITING_PRIO = _RAW_WAITING + " AND priority IS NOT NULL"
+_RAW_PAUSED = "SELECT number FROM counters WHERE paused = ?"
 _AT_COUNTERS = select(t.tickets).where(t.tickets.c.status.in_(["called", "serving"]), t.tickets.c.counter.is_not(None))
 _ALL_COUNTERS = select(t.counters)
 
@@ -76,13 +85,33 @@ class _NullPublisher:
 
 @dataclass
 class _Tx:
-    conn: Connection
+    conn: Connection | None
     now: datetime
     day: date
     notes: list[Notification] = field(default_factory=list)
     changed: bool = False
     seq: int | None = None
     after_commit: list[Callable[[], None]] = field(default_factory=list)
+    raw: RawTx | None = None
+
+
+@dataclass
+class _NewTicket:
+    """The row of a ticket just inserted on the raw path, as ticket_json reads it."""
+
+    id: int
+    number: str
+    field: str
+    issue_field: str
+    status: str
+    priority: str | None
+    counter: int | None
+    target_counter: int | None
+    recalls: int
+    dossier_code: str | None
+    business_date: date
+    issued_at: datetime
+    called_at: datetime | None
 
 
 class QueueEngine:
@@ -140,14 +169,17 @@ class QueueEngine:
         self._listeners.append(fn)
 
     # Transactions --------------------------------------------------------------------------
-    def _run(self, body: Callable[[_Tx], Any]) -> Any:
+    def _run(self, body: Callable[[_Tx], Any], *, raw: bool = False) -> Any:
+        """Run `body` in a write transaction (retried on conflicts), then publish what it
+        noted. raw=True gives the body the driver connection (tx.raw) instead of tx.conn."""
         attempt = 0
         while True:
             attempt += 1
             try:
-                with self.store.write() as conn:
+                with (self.store.raw_write() if raw else self.store.write()) as conn:
                     now = self.clock()
-                    tx = _Tx(conn=conn, now=now, day=self.calendar.business_date(now))
+                    day = self.calendar.business_date(now)
+                    tx = _Tx(conn=None, now=now, day=day, raw=conn) if raw else _Tx(conn=conn, now=now, day=day)
                     result = body(tx)
                     if tx.changed:
                         # A marker, not the state: the realtime hub reads the state once for
@@ -182,7 +214,10 @@ class QueueEngine:
     def _seq(self, tx: _Tx) -> int:
         """The office sequence number of this transaction, taken once, at its first change."""
         if tx.seq is None:
-            tx.seq = tx.conn.execute(_SEQ_BUMP).scalar_one()
+            if tx.raw is not None:
+                (tx.seq,) = tx.raw.one(_RAW_SEQ_BUMP)
+            else:
+                tx.seq = tx.conn.execute(_SEQ_BUMP).scalar_one()
         tx.changed = True
         return tx.seq
 
@@ -263,27 +298,34 @@ class QueueEngine:
             )
         ).scalar_one()
 
-    def _estimate_wait(self, conn: Connection, field_code: str, ahead: int, day: date,
-                       paused_counters: set[int] | None = None) -> int:
+    def _estimate_wait(self, conn: Connection, field_code: str, ahead: int, day: date) -> int:
         """Seconds until called: ahead x today's mean service time / open counters serving the field."""
+        per = self._mean_service_s(field_code, day, conn)
+        counters = self.config.counters_for_field(field_code)
+        paused = {n for (n,) in conn.execute(_PAUSED_COUNTERS)} if counters else set()
+        return self._wait_from(per, ahead, counters, paused)
+
+    def _mean_service_s(self, field_code: str, day: date, conn: Connection | None = None) -> float:
+        """Today's mean service time of a field (its last 50 finished visits), cached for
+        WAIT_ESTIMATE_CACHE_S; the configured default before the first finished visit."""
         now_m = time.monotonic()
         cached = self._wait_cache.get(field_code)
         if cached and now_m - cached[0] < WAIT_ESTIMATE_CACHE_S:
-            per = cached[1]
+            return cached[1]
+        if conn is None:
+            with self.store.read() as rconn:
+                rows = rconn.execute(_RECENT_DONE_VISITS, {"day": day, "f": field_code}).all()
         else:
             rows = conn.execute(_RECENT_DONE_VISITS, {"day": day, "f": field_code}).all()
-            durations = [(b - a).total_seconds() for a, b in rows if a and b]
-            per = mean(durations) if durations else self.config.queue.default_service_min * 60
-            self._wait_cache[field_code] = (now_m, per)
-        counters = self.config.counters_for_field(field_code)
-        if counters and paused_counters is not None:
-            open_counters = max(1, len([c for c in counters if c not in paused_counters]))
-        elif counters:
-            paused_now = {n for (n,) in conn.execute(_PAUSED_COUNTERS)}
-            open_counters = max(1, len([c for c in counters if c not in paused_now]))
-        else:
-            open_counters = 1
-        return int(round(ahead * per / open_counters))
+        durations = [(b - a).total_seconds() for a, b in rows if a and b]
+        per = mean(durations) if durations else self.config.queue.default_service_min * 60
+        self._wait_cache[field_code] = (now_m, per)
+        return per
+
+    @staticmethod
+    def _wait_from(per_ticket_s: float, ahead: int, counters: list[int], paused: set[int]) -> int:
+        open_counters = max(1, len([c for c in counters if c not in paused])) if counters else 1
+        return int(round(ahead * per_ticket_s / open_counters))
 
     def _queue_state(self, conn: Connection, day: date) -> dict[str, Any]:
         waiting: dict[str, int] = {}
@@ -358,6 +400,9 @@ class QueueEngine:
     # Issuing -------------------------------------------------------------------------------
     def issue(self, field_code: str, *, priority: str | None = None, source: str = "kiosk",
               dossier_code: str | None = None, staff_id: int | None = None) -> dict[str, Any]:
+        """Give the next number of a field. The busiest write of an office (a queue of people
+        at the kiosk at opening time), so its six statements go to the database driver
+        directly (Store.raw_write), in one transaction with the same guards as every other."""
         fcfg = self.config.field(field_code)
         if fcfg is None:
             raise QueueError("unknown_service", f"Không có lĩnh vực mã '{field_code}'.", 404)
@@ -366,36 +411,46 @@ class QueueEngine:
                 raise QueueError("priority_disabled", "Bộ phận một cửa này không áp dụng số ưu tiên.", 422)
             if priority not in self.config.queue.priority_classes:
                 raise QueueError("bad_priority", "Đối tượng ưu tiên không hợp lệ.", 422)
+        # Today's mean service time changes slowly: read (or take from the cache) outside
+        # the write transaction.
+        per_ticket_s = self._mean_service_s(field_code, self.calendar.business_date(self.clock()))
 
         def body(tx: _Tx) -> dict[str, Any]:
             st = self.calendar.open_state(tx.now)
             if not st.open:
                 raise QueueError(st.code or "closed", st.message, 409,
                                  opens_at=st.opens_at.isoformat(timespec="minutes") if st.opens_at else None)
-            last = tx.conn.execute(_NUMBER_UPSERT, {"f": field_code, "d": tx.day}).scalar_one()
+            raw = tx.raw
+            day = raw.day(tx.day)
+            (last,) = raw.one(_RAW_NUMBER_UPSERT, (field_code, day))
             if fcfg.daily_cap is not None and last > fcfg.daily_cap:
                 raise QueueError("daily_cap", f"Lĩnh vực {fcfg.name} đã hết số hôm nay "
                                  f"(tối đa {fcfg.daily_cap} số mỗi ngày). Xin mời ông/bà quay lại "
                                  "vào ngày làm việc tiếp theo.", 409)
             number = format_number(fcfg.numbering, last)
             token = secrets.token_urlsafe(12)
-            row = tx.conn.execute(_TICKET_INSERT, dict(
-                token=token, business_date=tx.day, issue_field=field_code, seq=last, number=number,
-                field=field_code, priority=priority, status=Status.WAITING, source=source,
-                dossier_code=dossier_code, issued_at=tx.now, queued_at=tx.now, recalls=0,
-                updated_at=tx.now, staff_id=None, counter=None, target_counter=None, visit_id=None,
-                called_at=None,
-            )).one()
-            self._event(tx, row, "issue", Status.WAITING, from_status=None, staff_id=staff_id,
-                        detail={"source": source, **({"dossier": dossier_code} if dossier_code else {})})
+            now = raw.dt(tx.now)
+            (ticket_id,) = raw.one(_RAW_TICKET_INSERT, (
+                token, day, field_code, last, number, field_code, priority, Status.WAITING.value, source,
+                dossier_code, now, now, 0, now))
+            row = _NewTicket(id=ticket_id, number=number, field=field_code, issue_field=field_code,
+                             status=Status.WAITING.value, priority=priority, counter=None, target_counter=None,
+                             recalls=0, dossier_code=dossier_code, business_date=tx.day, issued_at=tx.now,
+                             called_at=None)
+            seq = self._seq(tx)
+            detail = {"source": source, **({"dossier": dossier_code} if dossier_code else {})}
+            raw.run(_RAW_EVENT_INSERT, (ticket_id, seq, now, day, "issue", None, Status.WAITING.value,
+                                        field_code, None, staff_id, None, priority, raw.json(detail)))
             out = self.ticket_json(row)
             # The newest ticket: everyone waiting in its field is ahead of it (for a priority
             # ticket, only the priority ones): one count on the covering index ix_tickets_waiting.
-            waiting = tx.conn.execute(_WAITING_IN_FIELD_PRIO if priority else _WAITING_IN_FIELD,
-                                      {"day": tx.day, "f": field_code}).scalar_one()
+            (waiting,) = raw.one(_RAW_WAITING_PRIO if priority else _RAW_WAITING,
+                                 (day, Status.WAITING.value, field_code))
             out["ahead"] = max(0, int(waiting) - 1)
-            out["estimated_wait_s"] = self._estimate_wait(tx.conn, field_code, out["ahead"], tx.day)
-            out["counters"] = self.config.counters_for_field(field_code)
+            counters = self.config.counters_for_field(field_code)
+            paused = {n for (n,) in raw.all(_RAW_PAUSED, (True,))} if counters else set()
+            out["estimated_wait_s"] = self._wait_from(per_ticket_s, out["ahead"], counters, paused)
+            out["counters"] = counters
             out["token"] = token
             public = {k: v for k, v in out.items() if k != "token"}
             # Consoles and display screens follow new tickets; anonymous screens only need
@@ -404,7 +459,7 @@ class QueueEngine:
             tx.notes.append(Notification("ticket:issued", {"ticket": public}, "displays"))
             return out
 
-        return self._run(body)
+        return self._run(body, raw=True)
 
     # Counter actions -------------------------------------------------------------------------
     def _counter(self, number: int):
