@@ -9,6 +9,8 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request
 
+from motcua.web.request import ticket_url
+
 from .page_config import build_page_config
 
 log = logging.getLogger(__name__)
@@ -71,7 +73,6 @@ def ticket_qr(token: str):
     svc = _services()
     if len(token) > MAX_TOKEN_CHARS or svc.engine.get_ticket_by_token(token) is None:
         return Response("", status=404)
-    base = svc.config.office.base_url.rstrip("/") or request.host_url.rstrip("/")
     buf = io.BytesIO()
-    segno.make(f"{base}/t/{token}", error="m").save(buf, kind="svg", scale=6, border=2)
+    segno.make(ticket_url(svc.config, token), error="m").save(buf, kind="svg", scale=6, border=2)
     return Response(buf.getvalue(), mimetype="image/svg+xml", headers={"Cache-Control": "max-age=3600"})

@@ -173,10 +173,9 @@ class DeviceRegistry:
         return out
 
     def print_ticket(self, ticket: dict[str, Any], *, reprint: bool = False) -> dict[str, Any]:
-        from .printing import ticket_document
-
         if self.printer is None:
             return self._submit(None, kind="ticket", ticket_id=ticket.get("id"))
+        from .printing import ticket_document
 
         doc = ticket_document(self.config, ticket, reprint=reprint,
                               tz=self.services.engine.calendar.tz)

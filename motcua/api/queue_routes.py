@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..web.authz import current_principal, require, require_counter, services
 from ..web.errors import ApiError
-from ..web.request import json_body, parse
+from ..web.request import json_body, parse, ticket_url
 from . import bp
 
 PUBLIC_ISSUE_LIMIT = 10  # tickets per address per window, for anonymous callers off this machine
@@ -131,8 +131,7 @@ def issue_ticket():
         dossier = ready_dossier_for_ticket(svc, body.dossier, field.code)
     ticket = svc.engine.issue(body.service, priority=body.priority, source=source, dossier_code=dossier,
                               staff_id=p.user_id)
-    base = svc.config.office.base_url.rstrip("/") or request.host_url.rstrip("/")
-    ticket["url"] = f"{base}/t/{ticket['token']}"
+    ticket["url"] = ticket_url(svc.config, ticket["token"])
     if svc.devices is not None and source == "kiosk" or (svc.devices is not None and request.args.get("print") == "1"):
         ticket["print_job"] = svc.devices.print_ticket(ticket)
     return jsonify(ticket), 201
@@ -185,8 +184,7 @@ def reprint(ticket_id: int):
         from ..store import tables as tb
 
         t["token"] = conn.execute(select(tb.tickets.c.token).where(tb.tickets.c.id == ticket_id)).scalar_one()
-    base = svc.config.office.base_url.rstrip("/") or request.host_url.rstrip("/")
-    t["url"] = f"{base}/t/{t['token']}"
+    t["url"] = ticket_url(svc.config, t["token"])
     return jsonify({"print_job": svc.devices.print_ticket(t, reprint=True)}), 202
 
 

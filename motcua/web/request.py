@@ -30,6 +30,13 @@ _TYPE_MESSAGES = {
 }
 
 
+def ticket_url(config: Any, token: str) -> str:
+    """The address a ticket's QR code points to: the office's `base_url`, else the scheme
+    and host this request came to (what the kiosk itself used to reach the server)."""
+    base = config.office.base_url.rstrip("/") or f"{request.scheme}://{request.host}"
+    return f"{base}/t/{token}"
+
+
 def json_body(optional: bool = False) -> dict[str, Any]:
     """The request's JSON object. Empty body -> {} when optional."""
     raw = request.get_data(cache=True)
