@@ -171,21 +171,17 @@ class QueueEngine:
     # Transactions --------------------------------------------------------------------------
     def _run(self, body: Callable[[_Tx], Any], *, raw: bool = False) -> Any:
         """Run `body` in a write transaction (retried on conflicts), then publish what it
-        noted. raw=True gives the body the driver connection (tx.raw) instead of tx.conn."""
+        noted. raw=True gives the body the driver connection (tx.raw, Store.run_raw)
+        instead of tx.conn."""
         attempt = 0
         while True:
             attempt += 1
             try:
-                with (self.store.raw_write() if raw else self.store.write()) as conn:
-                    now = self.clock()
-                    day = self.calendar.business_date(now)
-                    tx = _Tx(conn=None, now=now, day=day, raw=conn) if raw else _Tx(conn=conn, now=now, day=day)
-                    result = body(tx)
-                    if tx.changed:
-                        # A marker, not the state: the realtime hub reads the state once for
-                        # any number of changes in a burst (public_state(), coalesced).
-                        self._seq(tx)
-                        tx.notes.append(Notification("queue:changed", {"seq": tx.seq}, "public"))
+                if raw:
+                    tx, result = self.store.run_raw(lambda r: self._in_tx(body, None, r))
+                else:
+                    with self.store.write() as conn:
+                        tx, result = self._in_tx(body, conn, None)
                 break
             except QueueError:
                 raise
@@ -210,6 +206,17 @@ class QueueEngine:
         for fn in tx.after_commit:
             fn()
         return result
+
+    def _in_tx(self, body: Callable[[_Tx], Any], conn: Connection | None, raw: RawTx | None) -> tuple[_Tx, Any]:
+        now = self.clock()
+        tx = _Tx(conn=conn, now=now, day=self.calendar.business_date(now), raw=raw)
+        result = body(tx)
+        if tx.changed:
+            # A marker, not the state: the realtime hub reads the state once for any number
+            # of changes in a burst (public_state(), coalesced).
+            self._seq(tx)
+            tx.notes.append(Notification("queue:changed", {"seq": tx.seq}, "public"))
+        return tx, result
 
     def _seq(self, tx: _Tx) -> int:
         """The office sequence number of this transaction, taken once, at its first change."""
