@@ -160,8 +160,12 @@ def create_app(settings: Settings) -> Flask:
 
     @app.after_request
     def _headers(resp):
-        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        # (not headers.setdefault: that raises and catches a KeyError per missing header)
+        h = resp.headers
+        if "X-Content-Type-Options" not in h:
+            h["X-Content-Type-Options"] = "nosniff"
+        if "Referrer-Policy" not in h:
+            h["Referrer-Policy"] = "same-origin"
         return resp
 
     from .api import bp as api_bp

@@ -68,10 +68,13 @@ def test_wrong_csrf_refuses_sign_in(app):
     assert client.get("/api/v1/counters/1").status_code == 401
 
 
-def test_bearer_api_calls_get_no_cookie(app):
+def test_bearer_api_calls_get_no_cookie_and_safe_headers(app):
     client = app.test_client()
     for _ in range(3):
         r = client.post("/api/v1/tickets", json={"service": "HOTICH"},
                         headers={"Authorization": f"Bearer {KIOSK_TOKEN}"})
         assert r.status_code == 201
         assert "Set-Cookie" not in r.headers
+        # and the usual protective headers, once each
+        assert r.headers.getlist("X-Content-Type-Options") == ["nosniff"]
+        assert r.headers.getlist("Referrer-Policy") == ["same-origin"]
