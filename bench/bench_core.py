@@ -180,18 +180,31 @@ def bench_fanout(srv: ServerProcess, clients: int, calls: int, procs: int = 1, l
     h = {"Authorization": f"Bearer {KIOSK_TOKEN}"}
     s = requests.Session()
     plan = []
+    jobs = []
     for k in range(calls):
         n = (k % 3) + 1
         field = {1: "HOTICH", 2: "DATDAI", 3: "LDTBXH"}[n]
-        s.post(srv.url + "/api/v1/tickets", json={"service": field}, headers=h, timeout=10)
+        r = s.post(srv.url + "/api/v1/tickets", json={"service": field}, headers=h, timeout=10)
+        jobs.append((r.json().get("print_job") or {}).get("job_id"))
         plan.append(n)
+    # The kiosk printer prints those tickets in the background (about 12 ms of rendering
+    # each); let it finish, so the calls are measured alone, as they happen in an office.
+    deadline = time.monotonic() + 120
+    for job in filter(None, jobs):
+        while time.monotonic() < deadline:
+            st = s.get(f"{srv.url}/api/v1/print-jobs/{job}", headers=h, timeout=10).json().get("state")
+            if st not in ("queued", "printing"):
+                break
+            time.sleep(0.1)
     tokens = {n: srv.token(f"quay{n}") for n in (1, 2, 3)}
     sent: dict[int, float] = {}
+    answered: list[float] = []
     for n in plan:
         hh = {"Authorization": f"Bearer {tokens[n]}"}
         s.post(f"{srv.url}/api/v1/counters/{n}/finish", headers=hh, timeout=10)
         t0 = time.perf_counter()
         r = s.post(f"{srv.url}/api/v1/counters/{n}/call-next", headers=hh, timeout=10)
+        answered.append(time.perf_counter() - t0)
         tk = r.json()["ticket"]
         if tk is not None:
             sent[tk["id"]] = t0
@@ -214,7 +227,8 @@ def bench_fanout(srv: ServerProcess, clients: int, calls: int, procs: int = 1, l
     missing = sum(max(0, clients - len(received.get(tid, []))) for tid in sent)
     return {"clients": clients, "calls": len(sent), "missing": missing,
             "p50_ms": pct(per_receipt, 50) * 1000, "p99_ms": pct(per_receipt, 99) * 1000,
-            "all_p50_ms": pct(all_received, 50) * 1000, "all_p99_ms": pct(all_received, 99) * 1000}
+            "all_p50_ms": pct(all_received, 50) * 1000, "all_p99_ms": pct(all_received, 99) * 1000,
+            "answer_p50_ms": pct(answered, 50) * 1000, "answer_p99_ms": pct(answered, 99) * 1000}
 
 
 def bench_config(path: Path) -> Path:
@@ -275,7 +289,8 @@ def main() -> None:
             f = bench_fanout(srv, args.clients, args.calls, args.procs, lean=args.client == "lean")
             print(f"call-to-socket: {f['calls']} calls x {f['clients']} clients, {f['missing']} receipts missing; "
                   f"per receipt p50 {f['p50_ms']:.1f} ms, p99 {f['p99_ms']:.1f} ms; "
-                  f"received by all p50 {f['all_p50_ms']:.1f} ms, p99 {f['all_p99_ms']:.1f} ms")
+                  f"received by all p50 {f['all_p50_ms']:.1f} ms, p99 {f['all_p99_ms']:.1f} ms; "
+                  f"call-next answered p50 {f['answer_p50_ms']:.1f} ms, p99 {f['answer_p99_ms']:.1f} ms")
         finally:
             srv.stop()
 

@@ -43,22 +43,30 @@ class StateBroadcaster:
     """Sends `queue:changed` (the whole public queue state) after changes, coalesced.
 
     The engine marks each committed change with its sequence number; this reads the state
-    once and sends it to every screen. The first change after a quiet spell goes out at once
-    (the time to wake this thread); during a burst (a kiosk rush, a call storm) the state
-    goes out at most once per `min_interval`, always ending with the latest. Reading and
-    sending the state per transaction cost more than the transaction itself, and 200
-    screens cannot use 500 states a second anyway. Events that matter one by one
-    (`ticket:called`, ...) are never coalesced: they go out with their transaction.
+    once and sends it to every screen. A change waits `settle` seconds before its state is
+    read, so changes that come together go out as one state: a counter's "finish" followed
+    by its "call next" a few milliseconds later is one state, sent after the call. During a
+    burst (a kiosk rush, a call storm) a state goes out at most once per `settle +
+    min_interval`, always ending with the latest. Reading and sending the state per
+    transaction cost more than the transaction itself, and 200 screens cannot use 500
+    states a second anyway.
+
+    Events that matter one by one (`ticket:called`, ...) are never coalesced or delayed:
+    they go out with their transaction. That is also why the state waits: writing a state
+    to 200 screens takes about 10 ms of socket writes, and a state sent just before a call
+    made that call's fan-out wait behind it (bench/bench_core.py, docs/performance.md).
 
     Each state carries `seq` (every change up to it is included) and `prev_seq` (the seq of
     the state this process sent before it): a client holding a seq lower than `prev_seq`
     missed a state and asks for a snapshot.
     """
 
-    def __init__(self, socketio: SocketIO, engine: QueueEngine, min_interval: float = 0.05):
+    def __init__(self, socketio: SocketIO, engine: QueueEngine, min_interval: float = 0.05,
+                 settle: float = 0.05):
         self.socketio = socketio
         self.engine = engine
         self.min_interval = min_interval
+        self.settle = settle
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -89,6 +97,8 @@ class StateBroadcaster:
             self._wake.wait()
             self._wake.clear()
             if self._stop.is_set():
+                return
+            if self.settle > 0 and self._stop.wait(self.settle):
                 return
             with self._lock:
                 wanted = self._wanted
