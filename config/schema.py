@@ -134,6 +134,10 @@ class CounterConfig(_Strict):
     fields: list[str] = Field(min_length=1)
     # true: call from the fields in the order listed; false: the oldest ticket of any field.
     strict_field_order: bool = False
+    # Where the transfer key of this counter's keypad sends the citizen being served (a
+    # keypad has no way to choose): a field code, queued there with the same number.
+    # Empty: the key does nothing and the console's "Chuyển" button is the way.
+    keypad_transfer: str = ""
 
     @property
     def label(self) -> str:
@@ -255,6 +259,9 @@ class OfficeConfig(_Strict):
             for f in c.fields:
                 if f not in codes:
                     raise ValueError(f"counters[{i}] (quầy {c.number}) phục vụ lĩnh vực không có: {f!r}")
+            if c.keypad_transfer and c.keypad_transfer not in codes:
+                raise ValueError(f"counters[{i}] (quầy {c.number}): keypad_transfer chỉ tới lĩnh vực không có: "
+                                 f"{c.keypad_transfer!r}")
         for i, s in enumerate(self.staff):
             for n in s.counters:
                 if n not in nums:

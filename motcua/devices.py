@@ -272,6 +272,18 @@ class DeviceRegistry:
         else:
             eng.pause_counter(counter, reason="Tạm dừng từ bàn phím quầy")
 
+    def _keypad_transfer(self, counter: int) -> None:
+        """The transfer key: the citizen being served goes to the counter's configured
+        `keypad_transfer` field, keeping the number (a keypad cannot choose a target)."""
+        from .queue import QueueError
+
+        ccfg = self.config.counter(counter)
+        target = ccfg.keypad_transfer if ccfg is not None else ""
+        if not target:
+            raise QueueError("no_keypad_transfer", f"Quầy {counter} chưa cấu hình nơi chuyển bằng bàn phím "
+                             "(keypad_transfer); hãy chuyển trên màn hình quầy.", 409)
+        self.services.engine.transfer(counter, field_code=target)
+
     def _start_keypad(self, dev) -> None:
         from drivers.serialdev import KeypadBus
         from drivers.serialdev.sim import SimKeypads
@@ -295,11 +307,10 @@ class DeviceRegistry:
             return
         eng = self.services.engine
         actions = {"call_next": eng.call_next, "recall": eng.recall, "no_show": eng.skip, "finish": eng.finish,
-                   "pause": self._toggle_pause}
+                   "pause": self._toggle_pause, "transfer": self._keypad_transfer}
         fn = actions.get(key)
         if fn is None:
-            # "transfer" needs a target field or counter: the console asks for it.
-            log.info("%s: key %s at counter %s has no action here (use the console)", name, key, counter)
+            log.info("%s: key %s at counter %s has no action", name, key, counter)
             return
         try:
             fn(counter)

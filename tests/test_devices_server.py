@@ -107,3 +107,40 @@ def test_camera_barcode_reaches_the_kiosks(server):
         assert "status_label" in scan["dossier"]
     finally:
         kiosk.disconnect()
+
+
+def test_keypad_transfer_key_sends_the_citizen_to_the_configured_field(server):
+    """Counter 1's keypad_transfer is TRAKQ (Trả kết quả) in the demo office: the transfer
+    key queues the citizen there with the same number; counter 3 has none, so its key is
+    refused and the citizen stays."""
+    h = {"Authorization": f"Bearer {server.token('admin')}"}
+    kiosk = {"Authorization": f"Bearer {KIOSK_TOKEN}"}
+    _wait(lambda: _devices(server, h).get("ban-phim-quay", {}).get("state") == "ready", 10, "keypads ready")
+
+    def ticket(tid):
+        return requests.get(f"{server.url}/api/v1/tickets/{tid}").json()
+
+    def press(address, key):
+        r = requests.post(server.url + "/api/v1/devices/ban-phim-quay/simulate",
+                          json={"action": "press", "address": address, "key": key}, headers=h)
+        assert r.status_code == 200
+
+    tk = requests.post(server.url + "/api/v1/tickets", json={"service": "HOTICH"}, headers=kiosk).json()
+    press(1, "call_next")
+    _wait(lambda: ticket(tk["id"])["status"] == "called", 5, "called at counter 1")
+    press(1, "transfer")
+    moved = _wait(lambda: (t := ticket(tk["id"]))["status"] == "waiting" and t, 5, "transferred")
+    assert moved["service"] == "TRAKQ" and moved["number"] == tk["number"] and moved["counter"] is None
+    assert moved["issued_service"] == "HOTICH"
+    # Counter 4 serves Trả kết quả first: it calls the transferred citizen.
+    press(4, "call_next")
+    again = _wait(lambda: (t := ticket(tk["id"]))["status"] == "called" and t, 5, "called at counter 4")
+    assert again["counter"] == 4
+
+    other = requests.post(server.url + "/api/v1/tickets", json={"service": "LDTBXH"}, headers=kiosk).json()
+    press(3, "call_next")
+    _wait(lambda: ticket(other["id"])["status"] == "called", 5, "called at counter 3")
+    press(3, "transfer")
+    _wait(lambda: "keypad_transfer" in server.log(), 5, "the refusal logged")
+    still = ticket(other["id"])
+    assert still["status"] == "called" and still["counter"] == 3 and still["service"] == "LDTBXH"

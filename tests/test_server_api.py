@@ -210,6 +210,10 @@ def test_cli_check_config(tmp_path):
     r = subprocess.run([sys.executable, "-m", "motcua.cli", "check-config", str(bad)], capture_output=True, text=True)
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert str(bad) in r.stderr and "DATDAI" in r.stderr
+    bad.write_text('[office]\nname = "X"\n[[fields]]\ncode = "HOTICH"\nname = "Hộ tịch"\n'
+                   '[[counters]]\nnumber = 1\nfields = ["HOTICH"]\nkeypad_transfer = "TRAKQ"\n', encoding="utf-8")
+    r = subprocess.run([sys.executable, "-m", "motcua.cli", "check-config", str(bad)], capture_output=True, text=True)
+    assert r.returncode == 2 and "keypad_transfer" in r.stderr and "TRAKQ" in r.stderr and "Traceback" not in r.stderr
     broken = tmp_path / "broken.toml"
     broken.write_text("[office\nname=", encoding="utf-8")
     r = subprocess.run([sys.executable, "-m", "motcua.cli", "serve", "--config", str(broken), "--data", str(tmp_path)],
