@@ -195,21 +195,22 @@ class RawTx:
         if self.sqlite:  # psycopg opens its transaction with the first statement
             self.run("BEGIN IMMEDIATE")
 
+    def _end(self, word: str) -> None:
+        """COMMIT or ROLLBACK (SQLite: we issued BEGIN ourselves; psycopg: its own methods)."""
+        if self.sqlite:
+            self.conn.execute(word)
+        else:
+            (self.conn.commit if word == "COMMIT" else self.conn.rollback)()
+
     def commit(self) -> None:
         try:
-            if self.sqlite:
-                self.conn.execute("COMMIT")
-            else:
-                self.conn.commit()
+            self._end("COMMIT")
         except self._error as exc:
             raise DBAPIError.instance("COMMIT", None, exc, self._error, dialect=self.dialect) from exc
 
     def rollback(self) -> None:
         try:
-            if self.sqlite:
-                self.conn.execute("ROLLBACK")
-            else:
-                self.conn.rollback()
+            self._end("ROLLBACK")
         except Exception:  # noqa: BLE001 - the error that caused the rollback is the one to report
             log.exception("rollback failed")
 
