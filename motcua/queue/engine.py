@@ -61,6 +61,23 @@ _RAW_EVENT_INSERT = (
 _RAW_WAITING = "SELECT count(*) FROM tickets WHERE business_date = ? AND status = ? AND field = ?"
 _RAW_WAITING_PRIO = _RAW_WAITING + " AND priority IS NOT NULL"
 _RAW_PAUSED = "SELECT number FROM counters WHERE paused = ?"
+# Counter actions (call next, finish, ...): the fixed statements, built once; PostgreSQL
+# variants lock the rows they read (FOR UPDATE).
+_COUNTER_ROW = select(t.counters).where(t.counters.c.number == bindparam("n"))
+_TICKET_BY_ID = select(t.tickets).where(t.tickets.c.id == bindparam("tid"))
+_CURRENT_AT = (select(t.tickets).where(t.tickets.c.counter == bindparam("n"),
+                                       t.tickets.c.status.in_([s.value for s in AT_COUNTER]))
+               .order_by(t.tickets.c.called_at.desc()))
+_LOCKED = {id(stmt): stmt.with_for_update() for stmt in (_COUNTER_ROW, _TICKET_BY_ID, _CURRENT_AT)}
+# Guarded update: the SET columns come from the parameters ("_tid"/"_st" name the row).
+_TICKET_UPDATE = update(t.tickets).where(t.tickets.c.id == bindparam("_tid"), t.tickets.c.status == bindparam("_st"))
+_VISIT_UPDATE = update(t.visits).where(t.visits.c.id == bindparam("_vid"))
+_VISIT_INSERT = t.visits.insert().returning(t.visits.c.id)
+_RECENT_CALL_PRIORITIES = (select(t.ticket_events.c.priority)
+                           .where(t.ticket_events.c.counter == bindparam("n"),
+                                  t.ticket_events.c.business_date == bindparam("day"),
+                                  t.ticket_events.c.action == "call")
+                           .order_by(t.ticket_events.c.id.desc()).limit(bindparam("quota")))
 _AT_COUNTERS = select(t.tickets).where(t.tickets.c.status.in_(["called", "serving"]), t.tickets.c.counter.is_not(None))
 _ALL_COUNTERS = select(t.counters)
 
@@ -126,6 +143,7 @@ class QueueEngine:
         self._field_names = {f.code: f.name for f in config.fields}
         self._field_order = {f.code: i for i, f in enumerate(config.fields)}
         self._wait_cache: dict[str, tuple[float, float]] = {}
+        self._next_queries: dict[tuple[int, bool], Any] = {}
         self._listeners: list[Callable[[list[Notification]], None]] = []
 
     # Set-up ------------------------------------------------------------------------------
@@ -240,11 +258,13 @@ class QueueEngine:
         ))
 
     # Reading -------------------------------------------------------------------------------
+    def _stmt(self, stmt: Any, lock: bool = True) -> Any:
+        """The statement, locking what it reads on PostgreSQL (SQLite's write transaction
+        already holds the whole database)."""
+        return _LOCKED[id(stmt)] if lock and self.store.is_postgres else stmt
+
     def _ticket_row(self, conn: Connection, ticket_id: int, *, lock: bool = False):
-        q = select(t.tickets).where(t.tickets.c.id == ticket_id)
-        if lock and self.store.is_postgres:
-            q = q.with_for_update()
-        return conn.execute(q).first()
+        return conn.execute(self._stmt(_TICKET_BY_ID, lock), {"tid": ticket_id}).first()
 
     def ticket_json(self, row: Any) -> dict[str, Any]:
         local = self.calendar.local
@@ -476,20 +496,13 @@ class QueueEngine:
         return c
 
     def _lock_counter(self, tx: _Tx, number: int) -> Any:
-        q = select(t.counters).where(t.counters.c.number == number)
-        if self.store.is_postgres:
-            q = q.with_for_update()
-        row = tx.conn.execute(q).first()
+        row = tx.conn.execute(self._stmt(_COUNTER_ROW), {"n": number}).first()
         if row is None:
             raise QueueError("unknown_counter", f"Không có quầy số {number}.", 404)
         return row
 
     def _current(self, tx: _Tx, number: int) -> Any:
-        q = select(t.tickets).where(t.tickets.c.counter == number,
-                                    t.tickets.c.status.in_([s.value for s in AT_COUNTER]))
-        if self.store.is_postgres:
-            q = q.with_for_update()
-        return tx.conn.execute(q.order_by(t.tickets.c.called_at.desc())).first()
+        return tx.conn.execute(self._stmt(_CURRENT_AT), {"n": number}).first()
 
     def _require_current(self, tx: _Tx, number: int) -> Any:
         row = self._current(tx, number)
@@ -499,11 +512,13 @@ class QueueEngine:
 
     def _set(self, tx: _Tx, row: Any, **values: Any) -> Any:
         values["updated_at"] = tx.now
-        res = tx.conn.execute(update(t.tickets).where(t.tickets.c.id == row.id, t.tickets.c.status == row.status)
-                              .values(**values))
+        res = tx.conn.execute(_TICKET_UPDATE, {"_tid": row.id, "_st": row.status, **values})
         if res.rowcount != 1:
             raise _Conflict()
         return self._ticket_row(tx.conn, row.id)
+
+    def _set_visit(self, tx: _Tx, visit_id: int, **values: Any) -> None:
+        tx.conn.execute(_VISIT_UPDATE, {"_vid": visit_id, **values})
 
     def _end_visit(self, tx: _Tx, row: Any, outcome: str, dossiers: list[str] | None = None) -> None:
         if row.visit_id is None:
@@ -511,13 +526,13 @@ class QueueEngine:
         values: dict[str, Any] = {"ended_at": tx.now, "outcome": outcome}
         if dossiers:
             values["dossiers"] = dossiers
-        tx.conn.execute(update(t.visits).where(t.visits.c.id == row.visit_id).values(**values))
+        self._set_visit(tx, row.visit_id, **values)
 
     def _finish_row(self, tx: _Tx, row: Any, staff_id: int | None, dossiers: list[str] | None,
                     auto: bool = False) -> Any:
         if row.status == Status.CALLED:
             row2 = self._set(tx, row, status=Status.SERVING)
-            tx.conn.execute(update(t.visits).where(t.visits.c.id == row.visit_id).values(started_at=tx.now))
+            self._set_visit(tx, row.visit_id, started_at=tx.now)
             self._event(tx, row, "start", Status.SERVING, counter=row.counter, staff_id=staff_id,
                         visit_id=row.visit_id, detail={"auto": True})
             row = row2
@@ -532,10 +547,10 @@ class QueueEngine:
         return done
 
     def _call(self, tx: _Tx, row: Any, counter: int, staff_id: int | None, how: str) -> Any:
-        visit_id = tx.conn.execute(t.visits.insert().values(
+        visit_id = tx.conn.execute(_VISIT_INSERT, dict(
             ticket_id=row.id, business_date=tx.day, field=row.field, counter=counter,
             staff_id=staff_id, called_at=tx.now,
-        ).returning(t.visits.c.id)).scalar_one()
+        )).scalar_one()
         called = self._set(tx, row, status=Status.CALLED, counter=counter, called_at=tx.now,
                            staff_id=staff_id, visit_id=visit_id, recalls=0, target_counter=None)
         self._event(tx, row, "call", Status.CALLED, counter=counter, staff_id=staff_id,
@@ -593,26 +608,31 @@ class QueueEngine:
                                                           created_at=tx.now))
 
     def _pick_next(self, tx: _Tx, ccfg) -> Any:
-        tk = t.tickets.c
         quota = self.config.queue.priority_quota
-        recent = tx.conn.execute(
-            select(t.ticket_events.c.priority).where(
-                t.ticket_events.c.counter == ccfg.number, t.ticket_events.c.business_date == tx.day,
-                t.ticket_events.c.action == "call",
-            ).order_by(t.ticket_events.c.id.desc()).limit(quota)
-        ).all()
+        recent = tx.conn.execute(_RECENT_CALL_PRIORITIES, {"n": ccfg.number, "day": tx.day, "quota": quota}).all()
         normal_turn = len(recent) >= quota and all(r.priority is not None for r in recent)
-        prio_rank = case((tk.priority.is_(None), 0 if normal_turn else 1), else_=1 if normal_turn else 0)
-        order = [prio_rank, tk.queued_at, tk.id]
-        if ccfg.strict_field_order:
-            order.insert(0, case({f: i for i, f in enumerate(ccfg.fields)}, value=tk.field, else_=99))
-        q = (select(t.tickets).where(
-            tk.business_date == tx.day, tk.status == Status.WAITING, tk.field.in_(list(ccfg.fields)),
-            or_(tk.target_counter.is_(None), tk.target_counter == ccfg.number),
-        ).order_by(*order).limit(1))
-        if self.store.is_postgres:
-            q = q.with_for_update(skip_locked=True)
-        return tx.conn.execute(q).first()
+        return tx.conn.execute(self._next_query(ccfg, normal_turn), {"day": tx.day}).first()
+
+    def _next_query(self, ccfg, normal_turn: bool) -> Any:
+        """The query for a counter's next ticket (its fields, its order rule), built once per
+        counter and turn."""
+        key = (ccfg.number, normal_turn)
+        q = self._next_queries.get(key)
+        if q is None:
+            tk = t.tickets.c
+            prio_rank = case((tk.priority.is_(None), 0 if normal_turn else 1), else_=1 if normal_turn else 0)
+            order = [prio_rank, tk.queued_at, tk.id]
+            if ccfg.strict_field_order:
+                order.insert(0, case({f: i for i, f in enumerate(ccfg.fields)}, value=tk.field, else_=99))
+            q = (select(t.tickets).where(
+                tk.business_date == bindparam("day"), tk.status == Status.WAITING.value,
+                tk.field.in_(list(ccfg.fields)),
+                or_(tk.target_counter.is_(None), tk.target_counter == ccfg.number),
+            ).order_by(*order).limit(1))
+            if self.store.is_postgres:
+                q = q.with_for_update(skip_locked=True)
+            self._next_queries[key] = q
+        return q
 
     def call_ticket(self, counter: int, ticket_id: int, *, staff_id: int | None = None) -> dict[str, Any]:
         """Call one waiting ticket out of order (Gọi số)."""
@@ -662,7 +682,7 @@ class QueueEngine:
             if row.status != Status.CALLED:
                 return self.ticket_json(row)
             new = self._set(tx, row, status=Status.SERVING)
-            tx.conn.execute(update(t.visits).where(t.visits.c.id == row.visit_id).values(started_at=tx.now))
+            self._set_visit(tx, row.visit_id, started_at=tx.now)
             self._event(tx, row, "start", Status.SERVING, counter=counter, staff_id=staff_id, visit_id=row.visit_id)
             return self.ticket_json(new)
 
