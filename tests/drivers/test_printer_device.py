@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -14,18 +13,10 @@ from drivers.printer.profile import get_profile
 from drivers.printer.sample import sample_ticket
 from drivers.printer.virtual import VirtualPrinter
 
+from serial_timing import wait_until
+
 PROFILE = get_profile("80mm")
 FAULT_REPORT_LIMIT = 3.0  # seconds: faults must show in status() within this
-
-
-def wait_until(predicate, timeout: float) -> bool:
-    """Poll ``predicate`` until it holds or ``timeout`` passes."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 class Recorder:
