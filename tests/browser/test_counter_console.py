@@ -5,7 +5,6 @@ last one restarts the server (connection loss), so it stays last.
 """
 from __future__ import annotations
 
-import re
 import time
 
 import pytest
@@ -13,7 +12,7 @@ import requests
 from playwright.sync_api import expect
 from sqlalchemy import create_engine, select
 
-
+from console_support import sign_in  # noqa: E402
 from test_ratings import KIOSK_TOKEN, start_rating_server  # noqa: E402  (tests/ is on sys.path)
 
 DOSSIER_CODE = "000.302.36.H05-250702-0012"
@@ -41,12 +40,7 @@ def ticket(srv, ticket_id: int) -> dict:
 
 
 def login(context_factory, srv, username: str, counter: int):
-    page = context_factory().new_page()
-    page.goto(srv.url + "/counter")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "motcua-demo")
-    page.click("button[type=submit]")
-    expect(page).to_have_url(re.compile(rf"/counter/{counter}$"))
+    page = sign_in(context_factory, srv.url, username, counter)
     expect(page.locator("#b-pause")).to_be_enabled()  # connected and loaded
     expect(page.get_by_test_id("offline-banner")).to_be_hidden()
     return page

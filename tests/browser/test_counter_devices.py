@@ -6,15 +6,11 @@ import re
 
 import requests
 from playwright.sync_api import expect
+from console_support import sign_in  # noqa: E402
 
 
 def test_console_shows_the_keypad_state(server, context_factory):
-    page = context_factory().new_page()
-    page.goto(server.url + "/counter")
-    page.fill("input[name=username]", "quay1")
-    page.fill("input[name=password]", "motcua-demo")
-    page.click("button[type=submit]")
-    expect(page).to_have_url(re.compile(r"/counter/1$"))
+    page = sign_in(context_factory, server.url, "quay1", 1)
     keypad = page.locator("#devices li[data-device='ban-phim-quay/1']")
     expect(keypad).to_have_attribute("data-state", "ready", timeout=10_000)
     expect(keypad).to_contain_text("Bàn phím gọi số")

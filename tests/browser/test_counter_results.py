@@ -3,12 +3,12 @@ citizen's results ticket shows the returns counter which dossier to fetch before
 staff then mark it returned."""
 from __future__ import annotations
 
-import re
 
 import requests
 from playwright.sync_api import expect
 
 from helpers import KIOSK_TOKEN
+from console_support import sign_in  # noqa: E402
 
 
 def test_ready_then_returned_from_the_console(server, context_factory):
@@ -16,12 +16,7 @@ def test_ready_then_returned_from_the_console(server, context_factory):
     listing = requests.get(server.url + "/api/v1/dossiers", params={"status": 4, "per_page": 1}, headers=staff).json()
     code = listing["items"][0]["code"]
 
-    page = context_factory().new_page()
-    page.goto(server.url + "/counter")
-    page.fill("input[name=username]", "quay4")
-    page.fill("input[name=password]", "motcua-demo")
-    page.click("button[type=submit]")
-    expect(page).to_have_url(re.compile(r"/counter/4$"))
+    page = sign_in(context_factory, server.url, "quay4", 4)
 
     page.get_by_test_id("result-code").fill(code)
     page.get_by_test_id("result-ready").click()

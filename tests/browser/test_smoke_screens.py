@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 from playwright.sync_api import expect
+from console_support import sign_in  # noqa: E402
 
 
 def test_kiosk_counter_display_round_trip(server, context_factory):
@@ -17,12 +18,7 @@ def test_kiosk_counter_display_round_trip(server, context_factory):
     kiosk.get_by_test_id("priority-none").click()
     expect(kiosk.get_by_test_id("ticket-number")).to_have_text("2001")
 
-    counter = context_factory().new_page()
-    counter.goto(server.url + "/counter")
-    counter.fill("input[name=username]", "quay2")
-    counter.fill("input[name=password]", "motcua-demo")
-    counter.click("button[type=submit]")
-    expect(counter).to_have_url(re.compile(r"/counter/2$"))
+    counter = sign_in(context_factory, server.url, "quay2", 2)
     counter.locator("#b-next").click()
     expect(counter.get_by_test_id("current-number")).to_have_text("2001")
     expect(display.get_by_test_id("latest-number")).to_have_text("2001", timeout=2000)
