@@ -189,7 +189,6 @@ class RawTx:
         self.dialect = dialect
         self.sqlite = sqlite
         self._error = dialect.loaded_dbapi.Error
-        self._sql: dict[str, str] = {}
 
     def begin(self) -> None:
         if self.sqlite:  # psycopg opens its transaction with the first statement
@@ -214,14 +213,17 @@ class RawTx:
         except Exception:  # noqa: BLE001 - the error that caused the rollback is the one to report
             log.exception("rollback failed")
 
+    # SQL as written -> as the driver takes it, per dialect; shared by all transactions.
+    _prepared: dict[tuple[bool, str], str] = {}
+
     def _prepare(self, sql: str) -> str:
-        out = self._sql.get(sql)
+        out = RawTx._prepared.get((self.sqlite, sql))
         if out is None:
             if self.sqlite:
                 out = sql.replace("{json}", "?")
             else:
                 out = sql.replace("%", "%%").replace("{json}", "?::json").replace("?", "%s")
-            self._sql[sql] = out
+            RawTx._prepared[(self.sqlite, sql)] = out
         return out
 
     def _execute(self, sql: str, params: Sequence[Any]):
