@@ -12,8 +12,11 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from helpers import KIOSK_TOKEN
+from motcua.errors import MotcuaError
 from motcua.reports import (
     MAX_PERIOD_DAYS,
+    MAX_REPORT_DAY,
+    MIN_REPORT_DAY,
     Period,
     PeriodError,
     build_summary,
@@ -128,6 +131,37 @@ def test_period_defaults_to_today_and_checks_dates():
         with pytest.raises(PeriodError) as exc:
             parse_period(raw_from, raw_to, today)
         assert exc.value.status == status and words in exc.value.message, (raw_from, raw_to)
+
+
+def test_far_dates_are_a_422_not_a_crash(db_url, engine_for):
+    """31/12/9999 has no end of day (the next midnight overflows) and 01/01/0001 in Hanoi is
+    still year 0 in UTC: both used to end in an OverflowError (a 500). Now a PeriodError."""
+    today = date(2026, 11, 23)
+    cases = [
+        (("9999-12-31", "9999-12-31"), "Tham số 'from' (ngày bắt đầu): ngày 31/12/9999 nằm ngoài"),
+        (("9999-12-01", "9999-12-31"), "Tham số 'to' (ngày kết thúc): ngày 31/12/9999 nằm ngoài"),
+        (("0001-01-01", "0001-01-01"), "ngày 01/01/0001 nằm ngoài"),
+        (("1899-12-31", "1900-01-01"), "ngày 31/12/1899 nằm ngoài"),
+        (("2026-11-01", "9999-12-31"), "ngày 31/12/9999 nằm ngoài"),
+    ]
+    for (raw_from, raw_to), words in cases:
+        with pytest.raises(PeriodError) as exc:
+            parse_period(raw_from, raw_to, today)
+        err = exc.value
+        assert isinstance(err, MotcuaError) and (err.status, err.code) == (422, "date_out_of_range"), (raw_from, raw_to)
+        assert words in err.message and "01/01/1900 – 30/12/9999" in err.message, err.message
+
+    store, _eng = engine_for(db_url)
+    with store.read() as conn:
+        with pytest.raises(PeriodError) as exc:
+            build_summary(conn, Period(date(9999, 12, 31), date(9999, 12, 31)), tz=HANOI)
+        assert exc.value.status == 422 and "31/12/9999" in exc.value.message
+        # The first and last supported days still make a report and a workbook.
+        for day in (MIN_REPORT_DAY, MAX_REPORT_DAY):
+            assert parse_period(day.isoformat(), day.isoformat(), today) == Period(day, day)
+            rep = build_summary(conn, Period(day, day), tz=HANOI)
+            assert rep["from"] == day.isoformat() and rep["totals"]["issued"] == 0
+            assert load_workbook(io.BytesIO(summary_workbook(rep, office_name="X")))["Tổng hợp"]["A1"].value == "X"
 
 
 def test_percentile_is_linear_like_excel():
@@ -355,10 +389,14 @@ def test_api_summary_and_xlsx_through_the_server(server):
         ({"from": "2026-11-01"}, 400, "Thiếu tham số 'to'"),
         ({"from": "2026-11-30", "to": "2026-11-01"}, 422, "Ngày bắt đầu"),
         ({"from": "2024-01-01", "to": "2026-01-01"}, 422, "tối đa 366 ngày"),
+        ({"from": "9999-12-31", "to": "9999-12-31"}, 422, "nằm ngoài khoảng lập được báo cáo"),
+        ({"from": "0001-01-01", "to": "0001-01-01"}, 422, "nằm ngoài khoảng lập được báo cáo"),
     ):
         bad = requests.get(url, params=params, headers=staff, timeout=10)
         assert bad.status_code == status and words in bad.json()["message"], (params, bad.text)
     assert requests.get(url + ".xlsx", params={"from": "x", "to": "y"}, headers=staff, timeout=10).status_code == 400
+    far = requests.get(url + ".xlsx", params={"from": "9999-12-31", "to": "9999-12-31"}, headers=staff, timeout=10)
+    assert far.status_code == 422 and far.json()["error"] == "date_out_of_range", far.text
 
     x = requests.get(url + ".xlsx", params={"from": day, "to": day}, headers=staff, timeout=20)
     assert x.status_code == 200 and x.headers["Content-Type"] == XLSX

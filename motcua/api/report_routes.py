@@ -3,19 +3,17 @@ from __future__ import annotations
 
 from flask import Response, jsonify, request
 
-from ..reports import XLSX_MIMETYPE, Period, PeriodError, build_summary, parse_period, summary_workbook
+from ..reports import XLSX_MIMETYPE, Period, build_summary, parse_period, summary_workbook
 from ..web.authz import require, services
-from ..web.errors import ApiError
 from . import bp
 
 
 def _period() -> Period:
+    """The period of ``?from=&to=``; a bad one raises `PeriodError`, a `MotcuaError` the web
+    layer's one handler answers (4xx, Vietnamese message)."""
     engine = services().engine
     today = engine.calendar.business_date(engine.clock())
-    try:
-        return parse_period(request.args.get("from"), request.args.get("to"), today)
-    except PeriodError as exc:
-        raise ApiError(exc.status, exc.code, exc.message) from None
+    return parse_period(request.args.get("from"), request.args.get("to"), today)
 
 
 def _summary(period: Period) -> dict:
