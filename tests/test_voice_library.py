@@ -1,4 +1,4 @@
-"""The clip library service (motcua/voice.py) and its routes: /voice/<name>.wav,
+"""The clip library service (motcua/speech/library.py) and its routes: /voice/<name>.wav,
 /voice/manifest.json, /api/v1/voice/status and /regenerate, /api/v1/announcements/missed.
 
 The app runs in-process (Flask test client); clips are real espeak-ng WAV files."""
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from motcua import voice as voice_mod
+from motcua.speech import library as voice_mod
 from motcua.speech import clip_vocabulary
 
 pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
@@ -82,15 +82,16 @@ def test_start_voice_library_returns_at_once_and_generates_in_the_background(mak
     app = make_app()
     svc = app.extensions["motcua"]
     release = threading.Event()
-    real_generate = voice_mod.generate_library
+    real_generate = voice_mod.generate_in_child_process
 
     def slow_generate(*a, **kw):
         assert release.wait(60)
         return real_generate(*a, **kw)
 
-    monkeypatch.setattr(voice_mod, "generate_library", slow_generate)
+    monkeypatch.setattr(voice_mod, "generate_in_child_process", slow_generate)
     client = app.test_client()
-    lib = voice_mod.start_voice_library(svc)
+    lib = svc.voice
+    lib.start_if_enabled()
     # start-up is not held up: the app answers while the library is still being made
     assert lib.state in (voice_mod.CHECKING, voice_mod.GENERATING)
     assert client.get("/healthz").status_code == 200
@@ -103,12 +104,12 @@ def test_start_voice_library_returns_at_once_and_generates_in_the_background(mak
     assert status["state"] == "ready" and status["complete"] and status["missing"] == []
     assert status["clips"] == len(clip_vocabulary([svc.config.announcements.template]))
     assert lib.directory == svc.settings.data_dir / "voice"
-    assert voice_mod.voice_library(svc) is lib
+    assert svc.voice is lib
 
     # A complete library is only checked at the next start, not made again.
     chime = lib.directory / "chime.wav"
     before = chime.stat().st_mtime_ns
-    monkeypatch.setattr(voice_mod, "generate_library", lambda *a, **kw: pytest.fail("regenerated"))
+    monkeypatch.setattr(voice_mod, "generate_in_child_process", lambda *a, **kw: pytest.fail("regenerated"))
     assert lib.start()
     assert lib.wait(60) and lib.state == "ready"
     assert chime.stat().st_mtime_ns == before
@@ -117,7 +118,8 @@ def test_start_voice_library_returns_at_once_and_generates_in_the_background(mak
 def test_generation_can_be_switched_off(make_app, monkeypatch):
     monkeypatch.setenv("MOTCUA_VOICE_GENERATE", "0")
     app = make_app()
-    lib = voice_mod.start_voice_library(app.extensions["motcua"])
+    lib = app.extensions["motcua"].voice
+    lib.start_if_enabled()
     assert lib.wait(1) and lib.state == voice_mod.IDLE
     assert "MOTCUA_VOICE_GENERATE=0" in lib.message
     assert not (lib.directory / "manifest.json").exists()
@@ -126,7 +128,8 @@ def test_generation_can_be_switched_off(make_app, monkeypatch):
 def test_missing_espeak_is_reported_in_vietnamese(make_app, monkeypatch, tmp_path):
     app = make_app()
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
-    lib = voice_mod.start_voice_library(app.extensions["motcua"])
+    lib = app.extensions["motcua"].voice
+    lib.start_if_enabled()
     assert lib.wait(30)
     status = app.test_client().get("/api/v1/voice/status").get_json()
     assert status["state"] == "failed"
@@ -141,7 +144,8 @@ def test_the_office_template_gets_its_own_phrases(make_app, lib_dir, office_conf
     app = make_app(with_library=lib_dir, config=cfg)
     client = app.test_client()
     assert client.get("/voice/toi_quay.wav").status_code == 404  # not in the default library
-    lib = voice_mod.start_voice_library(app.extensions["motcua"])
+    lib = app.extensions["motcua"].voice
+    lib.start_if_enabled()
     assert lib.wait(60) and lib.state == "ready", lib.message
     body = client.get("/api/v1/announcements/preview?number=A012&counter=3").get_json()
     assert body["text"] == "Kính mời công dân số A không một hai tới quầy ba"
@@ -244,7 +248,7 @@ def test_regenerate_is_for_administrators(make_app, lib_dir):
     assert r.status_code == 422 and "force" in r.get_json()["message"]
     r = client.post("/api/v1/voice/regenerate", headers=auth)
     assert r.status_code == 202 and r.get_json()["started"] is True
-    lib = voice_mod.voice_library(app.extensions["motcua"])
+    lib = app.extensions["motcua"].voice
     assert lib.wait(60) and lib.state == "ready"
 
 

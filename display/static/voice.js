@@ -30,6 +30,7 @@
     this.ctx = null;
     this.gain = null;
     this.playing = [];
+    this._cut = null;             // ends the announcement being played as "stopped"
     var Ctx = global.AudioContext || global.webkitAudioContext;
     if (!Ctx) { this._setState("unavailable"); return; }
     try {
@@ -114,13 +115,19 @@
     names.slice(0, CLIP_CACHE_MAX).forEach(function (n) { self.load(n); });
   };
 
+  // Silence now; the announcement being played (if any) resolves with audio "stopped".
   VoicePlayer.prototype.stop = function () {
+    var cut = this._cut;
+    this._cut = null;
     this.playing.forEach(function (src) { try { src.stop(); } catch (e) { /* already stopped */ } });
     this.playing = [];
+    if (cut) { cut(); }
   };
 
-  // Play the clips in order. Resolves {audio, clips, missing, duration_ms} where audio is
-  // "played", "partial" (some clips missing), "blocked", "unavailable", "failed" or "stalled".
+  // Play the clips in order. Resolves {audio, clips, missing, duration_ms, played_ms} where
+  // audio is "played", "partial" (some clips missing), "blocked", "unavailable", "failed",
+  // "stalled" or "stopped" (stop() was called before the end); played_ms is how long the
+  // sound card's clock ran from the first clip's start until then.
   VoicePlayer.prototype.play = function (names) {
     var self = this;
     if (!this.ctx || this.state === "unavailable") {
@@ -154,10 +161,13 @@
         });
         var expectedMs = (t - ctx.currentTime) * 1000;
         var finished = false;
+        function cut() { finish("stopped"); }
         function finish(how) {
           if (finished) { return; }
           finished = true;
           clearTimeout(guard);
+          if (self._cut === cut) { self._cut = null; }
+          var playedMs = Math.round(Math.max(0, ctx.currentTime - startAt) * 1000);
           self.stop();
           if (how === "stalled") {
             self._setState("stalled");
@@ -165,7 +175,8 @@
             self._setState("ok");
           }
           resolve({ audio: how === "ended" ? (missing.length ? "partial" : "played") : how,
-                    clips: ready.length, missing: missing, duration_ms: Math.round((t - startAt) * 1000) });
+                    clips: ready.length, missing: missing, duration_ms: Math.round((t - startAt) * 1000),
+                    played_ms: playedMs });
         }
         var before = ctx.currentTime;
         var guard = setTimeout(function () {
@@ -173,6 +184,7 @@
           finish(ctx.currentTime - before < 0.2 ? "stalled" : "ended");
         }, expectedMs + END_MARGIN_MS);
         last.onended = function () { finish("ended"); };
+        self._cut = cut;
       });
     });
   };

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
+from ..speech.announcer import call_announcement
 from ..web.authz import services
 from ..web.errors import ApiError
-from . import bp
+from .blueprint import bp
 
 
 @bp.get("/office")
@@ -26,14 +27,9 @@ def announcement_preview():
         raise ApiError(400, "bad_parameter", "Tham số 'number' phải là số thứ tự, ví dụ 1005 hoặc A012.")
     if not counter.isdigit() or len(counter) > 4:
         raise ApiError(400, "bad_parameter", "Tham số 'counter' phải là số quầy, ví dụ 3.")
-    from ..speech.announce import announcement_clips, announcement_text
-
-    cfg = services().config.announcements
     try:
-        text = announcement_text(number.upper(), int(counter), template=cfg.template,
-                                 number_mode=cfg.number_reading, counter_mode=cfg.counter_reading)
-        clips = announcement_clips(number.upper(), int(counter), template=cfg.template,
-                                   number_mode=cfg.number_reading, counter_mode=cfg.counter_reading)
+        # The same sentence and clips as the `announcement` of a ticket:called event.
+        body = call_announcement(number.upper(), int(counter), services().config.announcements)
     except ValueError as exc:
         raise ApiError(400, "bad_parameter", str(exc)) from None
-    return jsonify({"text": text, "clips": clips, "number": number.upper(), "counter": int(counter)})
+    return jsonify({**body, "number": number.upper(), "counter": int(counter)})

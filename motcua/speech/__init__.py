@@ -1,4 +1,5 @@
 """Vietnamese number reading, call announcement text and the offline voice clip library."""
+from .announcer import CallAnnouncer, call_announcement
 from .announce import (
     DEFAULT_TEMPLATE,
     announcement_clips,
@@ -16,6 +17,7 @@ from .clips import (
     render_announcement_wav,
     resolve_clip,
 )
+from .library import VoiceLibrary
 from .numbers_vi import (
     NumberStyle,
     digits_to_words,
@@ -27,13 +29,16 @@ from .vocabulary import BUILTIN_TEMPLATES, CHIME
 __all__ = [
     "BUILTIN_TEMPLATES",
     "CHIME",
+    "CallAnnouncer",
     "DEFAULT_TEMPLATE",
     "EspeakNotFoundError",
     "LibraryStatus",
     "NumberStyle",
     "SpeechSynthesisError",
+    "VoiceLibrary",
     "announcement_clips",
     "announcement_text",
+    "call_announcement",
     "clip_vocabulary",
     "digits_to_words",
     "generate_library",

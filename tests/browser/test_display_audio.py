@@ -93,3 +93,48 @@ def test_blocked_audio_is_explained_and_calls_are_still_logged(display_server, s
     log = read.log(3, 20)
     assert (log[2]["number"], log[2]["audio"]) == (c, "played")
     assert len(log) == 3
+
+
+# --- issue #13: an announcement is never cut by an earlier call's time limit --------------------
+
+LIMIT_S = 9  # > one sentence without the chime (about 5.7 s), < two sentences back to back
+
+
+def test_each_call_is_spoken_to_its_end_when_calls_are_spread_over_the_limit(display_server, context_factory):
+    """Each call's time limit ends with its announcement. Before, a limit timer was never
+    cancelled: LIMIT_S after a call had started it stopped whatever was playing then (the
+    next call) and marked the earlier call "timeout"."""
+    server = display_server
+    page = context_factory().new_page()
+    page.goto(server.url + f"/display?chime=0&announce_limit_s={LIMIT_S}")
+    page.wait_for_selector("#counters tbody tr", state="attached", timeout=10_000)
+    read = Reader(page)
+    entries = ("JSON.stringify([...document.querySelectorAll('#announce-log li')].map(e => "
+               "Object.assign({}, e.dataset)))")
+    plan = [(1, "HOTICH", "quay1"), (2, "DATDAI", "quay2"), (3, "LDTBXH", "quay3")]
+    called = []
+    for i, (counter, service, user) in enumerate(plan):
+        issue(server, service)
+        # The next call goes out as soon as the previous announcement has ended, so it is on the
+        # air when the previous call's limit (LIMIT_S after its start) runs out.
+        number = call_next(server, counter, server.token(user))["number"]
+        called.append((number, str(counter)))
+        read.wait(entries, lambda v, n=i + 1: len(v) == n and all(e["state"] == "done" for e in v), 30)
+    last = read.eval(entries)[-1]
+    # Wait past the last call's own limit: nothing may change any entry afterwards.
+    deadline = int(last["started"]) + LIMIT_S * 1000 + 1500
+    read.wait("JSON.stringify(performance.now())", lambda now: now > deadline, LIMIT_S + 5)
+
+    log = read.eval(entries)
+    assert [(e["number"], e["counter"]) for e in log] == called  # in order, each once
+    for e in log:
+        assert e["audio"] == "played", e  # never "timeout" nor "stopped"
+        assert e["text"].startswith("Xin mời công dân có số thứ tự") and e["text"].endswith(
+            "đến quầy số " + {"1": "một", "2": "hai", "3": "ba"}[e["counter"]]), e
+        # Played to its end: the sound card's clock ran the whole sentence.
+        assert int(e["durationMs"]) > 4000, e
+        assert int(e["playedMs"]) >= int(e["durationMs"]) - 20, e
+    for before, after in zip(log, log[1:]):
+        assert int(after["started"]) >= int(before["ended"]), (before, after)
+        # The next call really was on the air when the earlier limit ran out.
+        assert int(after["started"]) < int(before["started"]) + LIMIT_S * 1000 < int(after["ended"]), (before, after)

@@ -95,3 +95,26 @@ def test_three_calls_together_are_spoken_in_order_each_once_and_a_recall_again(d
     assert log[3]["text"] == SENTENCE.format(*words["2001"]) and log[3]["audio"] == "played"
     assert len(log_entries(page)) == 4
     assert page.js_errors == []
+
+
+def test_a_call_is_spoken_from_its_event_without_asking_the_server(display_server, context_factory):
+    """ticket:called carries the sentence and its clips: the display speaks them without a
+    request to /api/v1/announcements/preview (the endpoint stays, for older events)."""
+    server = display_server
+    page = open_display(context_factory, server, "/display?chime=0")
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/api/v1/announcements/preview" in r.url else None)
+    page.evaluate("""() => { window.__events = [];
+        MotcuaDisplay.rt.socket.on('ticket:called', c => window.__events.push(c)); }""")
+    issue(server, "DATDAI")
+    number = call_next(server, 2, server.token("quay2"))["number"]
+
+    [entry] = [e for e in wait_log(page, 1, timeout_ms=20_000) if e["number"] == number]
+    [event] = page.evaluate("window.__events")
+    preview = requests.get(server.url + "/api/v1/announcements/preview", params={"number": number, "counter": 2},
+                           timeout=10).json()
+    assert event["announcement"] == {"text": preview["text"], "clips": preview["clips"]}
+    assert entry["text"] == preview["text"] and entry["clips"].split() == preview["clips"]
+    assert entry["audio"] == "played", entry
+    assert asked == []
+    assert page.js_errors == []

@@ -1,10 +1,17 @@
 """The clip library service: keeps the office's voice clips ready and finds them for the web.
 
 The default library (espeak-ng clips and the chime, see docs/voice.md) lives in
-``<data_dir>/voice``. :func:`start_voice_library` checks it in a background thread at start-up
-and generates whatever is missing, so the server answers at once; the displays fetch clips
-from ``/voice/<name>.wav`` (an office recording in ``voice/custom/`` wins over the generated
-clip) and ``/voice/manifest.json``.
+``<data_dir>/voice``. ``create_app`` builds one :class:`VoiceLibrary` with
+:meth:`VoiceLibrary.for_app`, keeps it on ``services.voice`` and, when background jobs run,
+calls :meth:`VoiceLibrary.start_if_enabled`: the library is checked in a background thread
+and whatever is missing is generated, so the server answers at once. The displays fetch
+clips from ``/voice/<name>.wav`` (an office recording in ``voice/custom/`` wins over the
+generated clip) and ``/voice/manifest.json``.
+
+Generation runs in a child process (``python -m motcua.speech.worker``) that lowers its own
+CPU priority (and that of the espeak-ng processes it starts); the serving process keeps its
+priority. Under gevent the background "thread" is a greenlet on the main OS thread, so
+lowering the priority of "this thread" would slow every request of the office.
 """
 from __future__ import annotations
 
@@ -12,17 +19,19 @@ import json
 import logging
 import os
 import re
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
-from .speech import (
+from .clips import (
     EspeakNotFoundError,
     LibraryStatus,
     SpeechSynthesisError,
-    generate_library,
+    find_espeak,
     library_status,
     resolve_clip,
 )
@@ -36,9 +45,12 @@ CLIP_NAME = re.compile(r"^[a-z0-9][a-z0-9_]{0,79}$")
 
 GENERATE_ENV = "MOTCUA_VOICE_GENERATE"  # "0": never generate at start-up (serve what is there)
 
-# Generation runs beside a live server: few espeak-ng processes at once, at a low priority.
+# Generation runs beside a live server: few espeak-ng processes at once, at a low priority,
+# in a child process (the nice applies to that process and its espeak-ng children only).
 GENERATION_WORKERS = 2
 GENERATION_NICE = 10
+GENERATION_TIMEOUT_S = 600.0
+WORKER_MODULE = "motcua.speech.worker"
 
 # States of the library, as reported by GET /api/v1/voice/status.
 IDLE = "idle"  # not checked yet
@@ -56,12 +68,56 @@ STATE_MESSAGES = {
 }
 
 
+def _package_root() -> str:
+    """The directory holding the ``motcua`` package this process runs (for the child)."""
+    return str(Path(__file__).resolve().parents[2])
+
+
+def generate_in_child_process(directory: Path, *, templates: Iterable[str] = (), force: bool = False,
+                              workers: int = GENERATION_WORKERS, nice: int = GENERATION_NICE,
+                              timeout: float = GENERATION_TIMEOUT_S) -> None:
+    """Run :func:`motcua.speech.clips.generate_library` in a child Python process at a lower
+    CPU priority (``nice``), and wait for it. The calling process's priority is never changed.
+
+    Raises EspeakNotFoundError, SpeechSynthesisError or OSError like generate_library would."""
+    find_espeak()  # fail fast, with the Vietnamese message, before starting a process
+    cmd = [sys.executable, "-m", WORKER_MODULE, str(directory), "--workers", str(workers), "--nice", str(nice)]
+    for template in templates:
+        cmd += ["--template", template]
+    if force:
+        cmd.append("--force")
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (_package_root(), env.get("PYTHONPATH", "")) if p)
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout, check=False,
+                              stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise SpeechSynthesisError(f"tạo thư viện giọng đọc quá {timeout:.0f} giây") from None
+    result: dict[str, Any] = {}
+    for line in reversed(proc.stdout.splitlines()):
+        try:
+            result = json.loads(line)
+            break
+        except ValueError:
+            continue
+    if proc.returncode == 0 and result.get("ok"):
+        return
+    message = str(result.get("message") or proc.stderr.strip()[-500:] or f"mã lỗi {proc.returncode}")
+    kind = result.get("error")
+    if kind == "espeak_missing":
+        raise EspeakNotFoundError(message)
+    if kind == "invalid":
+        raise ValueError(message)
+    raise SpeechSynthesisError(message)
+
+
 @dataclass
 class VoiceLibrary:
     """The office's clip library and the state of its background generation."""
 
     directory: Path
     templates: tuple[str, ...] = ()
+    autostart: bool = True  # False: start_if_enabled() never generates (settings.extra)
     state: str = IDLE
     message: str = STATE_MESSAGES[IDLE]
     started_at: float | None = None
@@ -69,7 +125,29 @@ class VoiceLibrary:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _thread: threading.Thread | None = field(default=None, repr=False)
 
+    @classmethod
+    def for_app(cls, settings: Any) -> "VoiceLibrary":
+        """The library of an app: ``<settings.data_dir>/voice`` with the office's templates.
+
+        Nothing is started: see :meth:`start_if_enabled`. ``settings.extra["voice_library"] =
+        False`` switches generation at start-up off (the clips already there are served)."""
+        extra = getattr(settings, "extra", None) or {}
+        return cls(Path(settings.data_dir) / VOICE_SUBDIR, office_templates(settings.config),
+                   autostart=extra.get("voice_library", True) is not False)
+
     # Background generation --------------------------------------------------------------
+    def start_if_enabled(self) -> bool:
+        """At start-up: check (and if needed generate) the library in the background, unless
+        ``MOTCUA_VOICE_GENERATE=0`` or ``settings.extra["voice_library"] = False``. Returns at
+        once; True when a run was started."""
+        off_by_env = os.environ.get(GENERATE_ENV, "").strip().lower() in ("0", "off", "false", "no")
+        if not self.autostart or off_by_env:
+            self.message = (f"Không tự tạo thư viện giọng đọc ({GENERATE_ENV}=0 hoặc "
+                            "settings.extra['voice_library'] = False).")
+            log.info("voice library generation is off; serving the clips already in %s", self.directory)
+            return False
+        return self.start()
+
     def start(self, *, force: bool = False) -> bool:
         """Check (and if needed generate) the library in a background thread.
 
@@ -96,7 +174,6 @@ class VoiceLibrary:
 
     def _run(self, force: bool) -> None:
         self.started_at = time.monotonic()
-        _lower_thread_priority()
         try:
             if not force:
                 st = self.status()
@@ -105,7 +182,7 @@ class VoiceLibrary:
                     log.info("Thư viện giọng đọc đã đủ (%d đoạn) trong %s", len(st.available), self.directory)
                     return
             self._set(GENERATING)
-            generate_library(self.directory, templates=self.templates, force=force, workers=GENERATION_WORKERS)
+            generate_in_child_process(self.directory, templates=self.templates, force=force)
             st = self.status()
             if st.complete:
                 self._set(READY)
@@ -169,43 +246,7 @@ class VoiceLibrary:
         }
 
 
-def _lower_thread_priority() -> None:
-    """Run this thread (and the espeak-ng processes it starts) at a low CPU priority, so
-    generating clips never slows the server's answers. Linux applies it per thread."""
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), GENERATION_NICE)
-    except (AttributeError, OSError):  # not Linux, or not allowed: run at normal priority
-        pass
-
-
 def office_templates(config: Any) -> tuple[str, ...]:
     """The announcement templates the office uses (their phrases need clips)."""
-    template = getattr(getattr(config, "announcements", None), "template", "") or ""
+    template = config.announcements.template or ""
     return (template,) if template else ()
-
-
-def voice_library(services: Any) -> VoiceLibrary:
-    """The app's VoiceLibrary (made on first use, without starting any generation)."""
-    lib = getattr(services, "voice_library", None)
-    if lib is None:
-        lib = VoiceLibrary(Path(services.settings.data_dir) / VOICE_SUBDIR, office_templates(services.config))
-        services.voice_library = lib
-    return lib
-
-
-def start_voice_library(services: Any) -> VoiceLibrary:
-    """Make sure ``<data_dir>/voice`` holds a complete clip library, in a background thread.
-
-    Call once from create_app: it returns at once (the check and any espeak-ng generation
-    run in a daemon thread, at a low priority) and the library object is kept on
-    ``services.voice_library``. ``settings.extra["voice_library"] = False`` or the environment
-    variable ``MOTCUA_VOICE_GENERATE=0`` skips it (the clips already there are still served)."""
-    lib = voice_library(services)
-    off_by_setting = getattr(services.settings, "extra", {}).get("voice_library", True) is False
-    off_by_env = os.environ.get(GENERATE_ENV, "").strip().lower() in ("0", "off", "false", "no")
-    if off_by_setting or off_by_env:
-        lib.message = f"Không tự tạo thư viện giọng đọc ({GENERATE_ENV}=0 hoặc settings.extra['voice_library'] = False)."
-        log.info("voice library generation is off; serving the clips already in %s", lib.directory)
-        return lib
-    lib.start()
-    return lib
