@@ -11,7 +11,7 @@ it keeps the visit's ticket, staff, counter and field. Two ways in:
   (default 30 s, plus a few seconds of grace) ago. A box has no screen that says which number
   it is rating, so a press long after the visit would too easily rate the wrong citizen.
 
-`install_rating_prompts(services)` registers an engine listener that sends `rating:prompt` to the
+`install_rating_prompts(services)` subscribes to the event bus and sends `rating:prompt` to the
 room `rating:<counter>` when a visit finishes; a rating sends `rating:closed` to the same room.
 Per counter settings come from the options of that counter's rating device(s) in the office
 config: `timeout_s` (prompt shown for, default 30) and `accept_within_s` (default 600).
@@ -21,11 +21,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 
+from .events import RATING_CLOSED, RATING_PROMPT, TICKET_FINISHED, Event
 from .queue.errors import QueueError
 from .store import tables as t
 
@@ -205,12 +206,11 @@ def _duration_vi(seconds: float) -> str:
 
 
 def _announce_closed(services: Any, rating: dict[str, Any], why: str) -> None:
-    try:
-        services.hub.emit("rating:closed", {"visit_id": rating["visit_id"], "ticket_id": rating["ticket_id"],
-                                            "counter": rating["counter"], "reason": why,
-                                            "level": rating.get("level")}, f"rating:{rating['counter']}")
-    except Exception:  # noqa: BLE001 - the rating is stored; a hub failure does not undo it
-        log.exception("rating:closed emit failed")
+    """Close the prompt on the counter's rating devices, and tell that counter's console."""
+    counter = rating["counter"]
+    services.bus.emit(RATING_CLOSED, {"visit_id": rating["visit_id"], "ticket_id": rating["ticket_id"],
+                                      "counter": counter, "reason": why, "level": rating.get("level")},
+                      (f"rating:{counter}", f"counter:{counter}"))
 
 
 # Prompts ----------------------------------------------------------------------------------
@@ -224,26 +224,24 @@ def prompt_payload(services: Any, *, visit_id: int, ticket_id: int, number: str,
             "reasons": [{"code": k, "label": v} for k, v in REASONS.items()]}
 
 
-def install_rating_prompts(services: Any) -> None:
-    """Send `rating:prompt` to `rating:<counter>` whenever a visit finishes as done. Idempotent."""
-    if getattr(services, "_rating_prompts_installed", False):
-        return
-    services._rating_prompts_installed = True
+def install_rating_prompts(services: Any) -> Callable[[], None]:
+    """Send `rating:prompt` to `rating:<counter>` whenever a visit finishes as done (a bus
+    subscriber, installed once by create_app; a second call adds nothing). Returns the
+    unsubscribe."""
+    if services.bus.has_subscriber("rating-prompts"):
+        return lambda: None
 
-    def on_notes(notes: list[Any]) -> None:
-        for n in notes:
-            if n.name != "ticket:finished":
-                continue
-            p = n.payload
-            ticket = p.get("ticket") or {}
-            if ticket.get("status") != "done" or p.get("visit_id") is None or p.get("counter") is None:
-                continue
-            payload = prompt_payload(services, visit_id=p["visit_id"], ticket_id=ticket["id"],
-                                     number=ticket["number"], counter=int(p["counter"]),
-                                     service_name=ticket.get("service_name", ""), ended_at=services.engine.clock())
-            services.hub.emit("rating:prompt", payload, f"rating:{payload['counter']}")
+    def on_finished(event: Event) -> None:
+        p = event.payload
+        ticket = p.get("ticket") or {}
+        if ticket.get("status") != "done" or p.get("visit_id") is None or p.get("counter") is None:
+            return
+        payload = prompt_payload(services, visit_id=p["visit_id"], ticket_id=ticket["id"],
+                                 number=ticket["number"], counter=int(p["counter"]),
+                                 service_name=ticket.get("service_name", ""), ended_at=services.engine.clock())
+        services.bus.emit(RATING_PROMPT, payload, f"rating:{payload['counter']}")
 
-    services.engine.add_listener(on_notes)
+    return services.bus.subscribe(on_finished, names=[TICKET_FINISHED], label="rating-prompts")
 
 
 def pending_prompt(services: Any, counter: int) -> dict[str, Any] | None:

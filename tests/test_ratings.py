@@ -73,6 +73,10 @@ class FakeServices:
     engine: Any
     hub: RecordingHub = field(default_factory=RecordingHub)
 
+    def __post_init__(self) -> None:
+        self.bus = self.engine.bus  # what the hub would send, recorded from the event bus
+        self.bus.subscribe(lambda e: self.hub.emit(e.name, dict(e.payload), e.audience[0]))
+
 
 @pytest.fixture
 def rating_config(office_config):

@@ -368,6 +368,24 @@
   window.addEventListener("offline", function () { setOnline(false); });
   ["changed", "snapshot"].forEach(function (ev) { rt.on(ev, function () { refresh(); }); });
 
+  // Citizens sent here from another counter, and the rating of a visit just finished here.
+  var me = (cfg.counters || []).filter(function (c) { return c.number === n; })[0];
+  var myFields = me ? me.fields : [];
+  rt.on("ticket:transferred", function (p) {
+    var t = p && p.ticket;
+    if (!t || p.from_counter === n) { return; }
+    if (t.target_counter === n || (!t.target_counter && myFields.indexOf(t.service) >= 0)) {
+      motcuaToast("Số " + t.number + " được chuyển đến từ quầy " + p.from_counter + " (" +
+                  (t.service_name || t.service) + ").", false, 8000);
+    }
+  });
+  var LEVEL = { very_satisfied: "Rất hài lòng", satisfied: "Hài lòng", unsatisfied: "Không hài lòng" };
+  rt.on("rating:closed", function (p) {
+    if (p && p.counter === n && p.reason === "rated" && LEVEL[p.level]) {
+      motcuaToast("Công dân vừa đánh giá lượt phục vụ: " + LEVEL[p.level] + ".", false, 6000);
+    }
+  });
+
   // Results (trả kết quả): mark a dossier "result ready" (9) or "returned" (10).
   function markDossier(status) {
     var code = ($("result-code").value || "").trim().toUpperCase();

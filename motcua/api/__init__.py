@@ -1,6 +1,18 @@
 """The JSON API (`/api/v1`), as written in shared/contract.md and docs/api.md."""
-from flask import Blueprint
+from . import (  # noqa: F401  (each module adds its routes to the blueprint)
+    auth_routes,
+    device_routes,
+    dossier_routes,
+    kiosk_routes,
+    misc_routes,
+    notice_routes,
+    overview_routes,
+    procedure_routes,
+    queue_routes,
+    rating_routes,
+    report_routes,
+    voice_routes,
+)
+from .blueprint import bp
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-from . import auth_routes, queue_routes, misc_routes, procedure_routes, report_routes, device_routes, kiosk_routes, rating_routes, overview_routes, voice_routes, notice_routes, dossier_routes  # noqa: E402,F401
+__all__ = ["bp"]

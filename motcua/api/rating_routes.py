@@ -14,7 +14,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..ratings import (
     LEVEL_LABELS_VI,
     REASONS,
-    install_rating_prompts,
     list_ratings,
     pending_prompt,
     record_rating_for_ticket,
@@ -22,13 +21,9 @@ from ..ratings import (
 from ..web.authz import current_principal, require, services
 from ..web.errors import ApiError
 from ..web.request import int_arg, json_body, parse
-from . import bp
+from .blueprint import bp
 
 SOURCES = {"rating": "tablet", "kiosk": "kiosk", "admin": "admin"}
-
-# The lead may call install_rating_prompts from create_app; until then it is installed when this
-# blueprint is registered (create_app sets app.extensions["motcua"] first). It is idempotent.
-bp.record_once(lambda state: install_rating_prompts(state.app.extensions["motcua"]))
 
 
 class RatingIn(BaseModel):

@@ -1,11 +1,8 @@
-"""Domain errors carry a stable code, an HTTP-like status and a Vietnamese message."""
+"""Refusals of the queue engine: a stable code, a Vietnamese message, an HTTP-like status."""
 from __future__ import annotations
 
+from ..errors import MotcuaError
 
-class QueueError(Exception):
-    def __init__(self, code: str, message: str, status: int = 409, **extra):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
-        self.extra = extra
+
+class QueueError(MotcuaError):
+    default_status = 409

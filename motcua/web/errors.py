@@ -6,8 +6,7 @@ import logging
 from flask import Flask, Response, jsonify, render_template_string, request
 from werkzeug.exceptions import HTTPException
 
-from ..auth import LoginError
-from ..queue import QueueError
+from ..errors import MotcuaError
 
 log = logging.getLogger(__name__)
 
@@ -27,14 +26,17 @@ MESSAGES = {
 }
 
 
-class ApiError(Exception):
-    def __init__(self, status: int, code: str | None = None, message: str | None = None, **extra):
-        super().__init__(message)
+class ApiError(MotcuaError):
+    """A refusal of the web layer (bad parameter, forbidden, ...). `ApiError(status=403)` alone
+    takes the standard code and message of that status."""
+
+    def __init__(self, code: str | int | None = None, message: str | None = None, status: int | str | None = None,
+                 **extra):
+        if isinstance(code, int):  # transitional: the old (status, code, message) order
+            code, message, status = message, status, code  # type: ignore[assignment]
+        status = int(status or 400)
         default_code, default_msg = MESSAGES.get(status, ("error", "Lỗi."))
-        self.status = status
-        self.code = code or default_code
-        self.message = message or default_msg
-        self.extra = extra
+        super().__init__(str(code or default_code), str(message or default_msg), status, **extra)
 
 
 def error_response(status: int, code: str, message: str, **extra) -> Response:
@@ -64,17 +66,9 @@ box-shadow:0 2px 12px rgba(0,0,0,.1);max-width:40rem}h1{margin:0 0 .5rem;font-si
 
 
 def register(app: Flask) -> None:
-    @app.errorhandler(ApiError)
-    def _api_error(e: ApiError):
+    @app.errorhandler(MotcuaError)
+    def _refused(e: MotcuaError):  # every domain refusal and ApiError: one family, one answer
         return error_response(e.status, e.code, e.message, **e.extra)
-
-    @app.errorhandler(QueueError)
-    def _queue_error(e: QueueError):
-        return error_response(e.status, e.code, e.message, **e.extra)
-
-    @app.errorhandler(LoginError)
-    def _login_error(e: LoginError):
-        return error_response(e.status, e.code, e.message)
 
     @app.errorhandler(HTTPException)
     def _http_error(e: HTTPException):
