@@ -1,9 +1,9 @@
-"""Benchmark of dossier lookup by code (motcua.dossiers_store) on a large SQLite database.
+"""Benchmark of dossier lookup by code (motcua.dossiers.store) on a large SQLite database.
 
 Inserts 1,000,000 dossiers into a temporary SQLite file (schema from the Alembic
 migrations, rows through the driver's executemany in batches of 50,000, one write
 transaction), then looks up 10,000 random codes (90 % present, 10 % unknown, mixed case
-and typographic dashes as a citizen may type them) through the store functions and
+and typographic dashes as a citizen may type them) through the store and
 prints p50/p99/max latency of:
 
 * ``DossierStore.get(code)``: normalise, one primary-key SELECT in a read transaction;
@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from config import load_config, sample_path  # noqa: E402
 from motcua.auth import Throttle  # noqa: E402
 from motcua.clock import BusinessCalendar  # noqa: E402
-from motcua.dossiers_store import DossierStore  # noqa: E402
+from motcua.dossiers.store import DossierStore  # noqa: E402
 from motcua.store import Store  # noqa: E402
 
 BATCH = 50_000
@@ -141,7 +141,7 @@ def main() -> int:
         cfg = load_config(sample_path("commune"))
         calendar = BusinessCalendar(cfg.office.timezone, cfg.hours)
         now = datetime.now(timezone.utc)
-        ds = DossierStore(store=store, calendar=calendar, clock=lambda: now, throttle=Throttle(store))
+        ds = DossierStore(store, calendar, lambda: now, throttle=Throttle(store))
 
         queries = []
         for _ in range(args.lookups):

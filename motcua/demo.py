@@ -1,5 +1,4 @@
-"""Sample data for the demo office: staff passwords, and (when the lookup module is present)
-procedures and dossiers."""
+"""Sample data for the demo office: staff passwords and dossiers."""
 from __future__ import annotations
 
 import logging
@@ -8,14 +7,15 @@ from typing import Any
 from sqlalchemy import select, update
 
 from .auth import hash_password
-
+from .dossiers.demo import seed_demo_dossiers
 from .store import tables as t
 
 log = logging.getLogger(__name__)
 
 
 def seed_demo(services: Any, *, password: str) -> None:
-    """Give every demo account without a password the demo password (first run only)."""
+    """Give every demo account without a password the demo password, and put the sample
+    dossiers in an empty dossier table (first run only)."""
     with services.store.read() as conn:
         rows = conn.execute(select(t.users.c.username, t.users.c.password_hash, t.users.c.role,
                                    t.users.c.counters, t.users.c.full_name)).all()
@@ -27,8 +27,4 @@ def seed_demo(services: Any, *, password: str) -> None:
         with services.store.write() as conn:
             conn.execute(update(t.users).where(t.users.c.username.in_(missing), t.users.c.password_hash == "")
                          .values(password_hash=pw_hash))
-    try:
-        from .dossiers_store import seed_demo_dossiers
-    except ImportError:
-        return
-    seed_demo_dossiers(services)
+    seed_demo_dossiers(services.dossiers)

@@ -388,7 +388,7 @@ def test_scan_text_to_dossier(server, staff):
 
 
 # The store on both databases -------------------------------------------------------------------
-class RecordingHub:
+class RecordingBus:
     def __init__(self):
         self.sent: list[tuple[str, dict, str]] = []
 
@@ -399,11 +399,14 @@ class RecordingHub:
 @pytest.fixture
 def svc(db_url, engine_for, office_config, clock):
     from motcua.auth import Throttle
+    from motcua.dossiers.store import DossierStore
 
     store, engine = engine_for(db_url)
-    return SimpleNamespace(store=store, engine=engine, config=office_config, hub=RecordingHub(),
-                           auth=SimpleNamespace(throttle=Throttle(store, clock)),
-                           settings=SimpleNamespace(extra={}))
+    svc = SimpleNamespace(store=store, engine=engine, config=office_config, bus=RecordingBus(),
+                          auth=SimpleNamespace(throttle=Throttle(store, clock)),
+                          settings=SimpleNamespace(extra={}))
+    svc.dossiers = DossierStore.for_app(svc)
+    return svc
 
 
 def _csv_rows(records):
@@ -423,87 +426,89 @@ def _events(svc, code):
 
 
 def test_store_seed_is_idempotent(svc):
-    from motcua import dossiers_store as ds
+    from motcua.dossiers.demo import seed_demo_dossiers
 
-    assert ds.seed_demo_dossiers(svc) == 60
-    assert ds.seed_demo_dossiers(svc) == 0
-    page = ds.list_dossiers(svc, per_page=200)
+    ds = svc.dossiers
+    assert seed_demo_dossiers(ds) == 60
+    assert seed_demo_dossiers(ds) == 0
+    page = ds.list_page(per_page=200)
     assert page["total"] == 60 and {d["status"] for d in page["items"]} == set(range(1, 11))
-    assert len(ds.ready_list(svc)) >= 5 and len(ds.apology_list(svc)) >= 3
+    assert len(ds.ready_list()) >= 5 and len(ds.apology_list()) >= 3
     assert all(d["finished_at"] for d in page["items"] if d["finished"])
 
 
 def test_store_import_upsert_events_and_finish_dates(svc, clock):
-    from motcua import dossiers_store as ds
+    ds = svc.dossiers
 
     day = date(2026, 11, 2)
     recs = [_record("000.17.22.H56", day, i, trang_thai=4) for i in range(1, 4)]
-    out = ds.import_rows(svc, _csv_rows(recs), staff_id=7)
+    out = ds.import_rows(_csv_rows(recs), staff_id=7)
     assert (out.created, out.updated, out.unchanged) == (3, 0, 0)
     code = recs[0]["ma_ho_so"]
     assert [e.action for e in _events(svc, code)] == ["created"]
 
     clock.advance(hours=3)
     recs[0]["trang_thai"] = 9
-    out = ds.import_rows(svc, _csv_rows(recs), staff_id=7)
+    out = ds.import_rows(_csv_rows(recs), staff_id=7)
     assert (out.created, out.updated, out.unchanged) == (0, 1, 2)
     ev = _events(svc, code)[-1]
     assert ev.action == "updated" and ev.staff_id == 7 and ev.detail["changes"]["status"] == [4, 9]
     assert ev.detail["finished_at_assumed"] is True
-    row = ds.get(svc, code)
+    row = ds.get(code)
     assert row.finished_at == clock() and row.status == 9
     # A later import of the same finished dossier keeps the first finish moment.
     clock.advance(days=1)
     recs[0]["trang_thai"] = 10
-    ds.import_rows(svc, _csv_rows(recs))
-    row = ds.get(svc, code)
+    ds.import_rows(_csv_rows(recs))
+    row = ds.get(code)
     assert row.finished_at == clock() - timedelta(days=1) and row.returned_at == clock()
-    assert any(name == "dossier:updated" and p["code"] == code for name, p, aud in svc.hub.sent if aud == "public")
+    assert any(name == "dossier:updated" and p["code"] == code for name, p, aud in svc.bus.sent if aud == "public")
 
 
 def test_store_import_file_is_all_or_nothing(svc):
-    from motcua import dossiers_store as ds
     from motcua.store import tables as t
 
+    ds = svc.dossiers
     recs = [_record("000.17.22.H56", date(2026, 10, 5), i) for i in range(1, 6)]
     recs[3]["thu_tuc"] = "Thủ tục " + "rất dài " * 70  # longer than the table's column
-    body = ds.import_file(svc, to_csv(recs), "hoso.csv")
+    body = ds.import_file(to_csv(recs), "hoso.csv")
     assert body["imported"] == 0 and [e["row"] for e in body["errors"]] == [5]
     with svc.store.read() as conn:
         assert conn.execute(select(t.dossiers.c.code).where(t.dossiers.c.code.like("000.17.22.H56-2610%"))).first() is None
     recs[3]["thu_tuc"] = "Đăng ký khai sinh"
-    assert ds.import_file(svc, to_csv(recs), "hoso.csv")["imported"] == 5
+    assert ds.import_file(to_csv(recs), "hoso.csv")["imported"] == 5
 
 
 def test_store_column_mapping_from_settings(svc):
-    from motcua import dossiers_store as ds
+    ds = svc.dossiers
 
     svc.settings.extra["dossier_column_mapping"] = {"ma_ho_so": "Số hồ sơ", "nguoi_nop": "Người đứng tên"}
     data = ("Số hồ sơ,thu_tuc,linh_vuc,Người đứng tên,ngay_nhan,ngay_hen_tra,trang_thai\r\n"
             "H56-261102-0042,Đăng ký kết hôn,Hộ tịch,Võ Thị Sáu,02/11/2026,03/11/2026,2\r\n").encode()
-    body = ds.import_file(svc, data, "a.csv")
+    body = ds.import_file(data, "a.csv")
     assert body["imported"] == 1, body
-    assert ds.public_view(svc, "h56-261102-0042")["applicant"] == "Võ T. S."
+    assert ds.public_or_none("h56-261102-0042")["applicant"] == "Võ T. S."
 
 
 def test_store_verify_throttle_window(svc, clock):
-    from motcua import dossiers_store as ds
+    from motcua.dossiers import DossierError
 
-    ds.import_rows(svc, _csv_rows([_record("H56", date(2026, 11, 20), 1, ma_tra_cuu="SECRET9")]))
+    ds = svc.dossiers
+    ds.import_rows(_csv_rows([_record("H56", date(2026, 11, 20), 1, ma_tra_cuu="SECRET9")]))
     code = "H56-261120-0001"
     for left in (4, 3, 2, 1, 0):
-        with pytest.raises(ds.DossierError) as err:
-            ds.verify(svc, code, "nope")
+        with pytest.raises(DossierError) as err:
+            ds.verify(code, "nope")
         assert err.value.status == 403 and err.value.extra["tries_left"] == left
-    with pytest.raises(ds.DossierError) as err:
-        ds.verify(svc, code, "SECRET9")
+    with pytest.raises(DossierError) as err:
+        ds.verify(code, "SECRET9")
     assert err.value.status == 429
     clock.advance(minutes=11)
-    assert ds.verify(svc, code, "secret9")["applicant"] == "Nguyễn Văn An"
+    assert ds.verify(code, "secret9")["applicant"] == "Nguyễn Văn An"
 
 
 def test_store_list_filters_and_accents(svc, clock):
-    from motcua import dossiers_store as ds
+    ds = svc.dossiers
 
     recs = [
         _record("H56", date(2026, 11, 2), 1, nguoi_nop="Nguyễn Văn Ước", thu_tuc="Đăng ký khai sinh", trang_thai=4),
@@ -512,57 +517,68 @@ def test_store_list_filters_and_accents(svc, clock):
         _record("H56", date(2026, 11, 4), 3, nguoi_nop="Lê Đức Thọ", thu_tuc="Chứng thực di chúc", trang_thai=4,
                 ngay_hen_tra=date(2026, 11, 30)),
     ]
-    ds.import_rows(svc, _csv_rows(recs))
+    ds.import_rows(_csv_rows(recs))
     codes = lambda page: [d["code"] for d in page["items"]]  # noqa: E731
-    assert codes(ds.list_dossiers(svc, q="nguyen van uoc")) == ["H56-261102-0001"]
-    assert codes(ds.list_dossiers(svc, q="DANG KY")) == ["H56-261103-0002", "H56-261102-0001"]
-    assert codes(ds.list_dossiers(svc, q="chứng thực")) == ["H56-261104-0003"]
-    assert codes(ds.list_dossiers(svc, q="h56-261103")) == ["H56-261103-0002"]
+    assert codes(ds.list_page(q="nguyen van uoc")) == ["H56-261102-0001"]
+    assert codes(ds.list_page(q="DANG KY")) == ["H56-261103-0002", "H56-261102-0001"]
+    assert codes(ds.list_page(q="chứng thực")) == ["H56-261104-0003"]
+    assert codes(ds.list_page(q="h56-261103")) == ["H56-261103-0002"]
     for odd in ("%", "_", "\\", "' OR 1=1 --", "Nguyễn%Ước"):
-        assert ds.list_dossiers(svc, q=odd)["total"] == 0, odd
-    assert codes(ds.list_dossiers(svc, statuses=[4])) == ["H56-261104-0003", "H56-261102-0001"]
+        assert ds.list_page(q=odd)["total"] == 0, odd
+    assert codes(ds.list_page(statuses=[4])) == ["H56-261104-0003", "H56-261102-0001"]
     # Today is 23/11/2026: the first is due 12/11 and not finished; the third is due 30/11.
-    late = ds.list_dossiers(svc, late=True)
+    late = ds.list_page(late=True)
     assert codes(late) == ["H56-261102-0001"] and late["items"][0]["days_late"] == 11
-    page = ds.list_dossiers(svc, per_page=2, page=2)
+    page = ds.list_page(per_page=2, page=2)
     assert page["total"] == 3 and page["pages"] == 2 and codes(page) == ["H56-261102-0001"]
 
 
 def test_store_ticket_checks(svc):
-    from motcua import dossiers_store as ds
-    from motcua.web.errors import ApiError
+    from motcua.dossiers import DossierError, clean_codes
 
-    ds.import_rows(svc, _csv_rows([_record("H56", date(2026, 11, 20), 1, trang_thai=9),
-                                   _record("H56", date(2026, 11, 20), 2, trang_thai=4)]))
-    assert ds.ready_dossier_for_ticket(svc, " h56-261120-0001 ", "TRAKQ") == "H56-261120-0001"
+    ds = svc.dossiers
+    ds.import_rows(_csv_rows([_record("H56", date(2026, 11, 20), 1, trang_thai=9),
+                              _record("H56", date(2026, 11, 20), 2, trang_thai=4)]))
+    assert ds.ready_dossier_for_ticket(" h56-261120-0001 ", "TRAKQ") == "H56-261120-0001"
     for code, field, status in (("H56-261120-0002", "TRAKQ", 409), ("H56-261120-0003", "TRAKQ", 404),
                                 ("rác", "TRAKQ", 422), ("H56-261120-0001", "HOTICH", 422)):
-        with pytest.raises(ApiError) as err:
-            ds.ready_dossier_for_ticket(svc, code, field)
+        with pytest.raises(DossierError) as err:
+            ds.ready_dossier_for_ticket(code, field)
         assert err.value.status == status and err.value.message
-    assert ds.clean_codes(["h56-261120-0001", "H56-261120-0001", "000.17.22.h56 – 210531 – 0001"]) == [
+    assert clean_codes(["h56-261120-0001", "H56-261120-0001", "000.17.22.h56 – 210531 – 0001"]) == [
         "H56-261120-0001", "000.17.22.H56-210531-0001"]
-    with pytest.raises(ApiError) as err:
-        ds.clean_codes(["H56-261120-0001", "../../etc"])
+    with pytest.raises(DossierError) as err:
+        clean_codes(["H56-261120-0001", "../../etc"])
     assert err.value.status == 422 and "Mã hồ sơ" in err.value.message
 
 
-def test_store_status_and_apology_record_events(svc, clock):
-    from motcua import dossiers_store as ds
+def test_store_public_by_code_reads_scans(svc):
+    ds = svc.dossiers
+    ds.import_rows(_csv_rows([_record("H56", date(2026, 11, 20), 1)]))
+    for text in ("H56-261120-0001", " h56–261120–0001\r\n", "https://dvc.example.vn/tra-cuu?MHS=H56-261120-0001"):
+        view = ds.public_by_code(text)
+        assert view is not None and view["code"] == "H56-261120-0001" and view["applicant_masked"] is True, text
+    for text in ("H56-261120-0002", "xin chào", "", None, "../../etc/passwd"):
+        assert ds.public_by_code(text) is None, text
 
-    ds.import_rows(svc, _csv_rows([_record("H56", date(2026, 11, 2), 5, ngay_hen_tra=date(2026, 11, 6))]))
+
+def test_store_status_and_apology_record_events(svc, clock):
+    from motcua.dossiers import DossierError
+
+    ds = svc.dossiers
+    ds.import_rows(_csv_rows([_record("H56", date(2026, 11, 2), 5, ngay_hen_tra=date(2026, 11, 6))]))
     code = "H56-261102-0005"
-    view = ds.record_apology(svc, code, date(2026, 11, 27), "Xin lỗi ông/bà, hồ sơ cần xác minh thêm.", staff_id=3)
+    view = ds.record_apology(code, date(2026, 11, 27), "Xin lỗi ông/bà, hồ sơ cần xác minh thêm.", staff_id=3)
     assert view["new_due_at"] == "2026-11-27" and view["late"] is True and view["days_late"] == 17
-    assert [i["code"] for i in ds.apology_list(svc)] == [code]
-    with pytest.raises(ds.DossierError) as err:
-        ds.record_apology(svc, code, date(2026, 11, 5))
+    assert [i["code"] for i in ds.apology_list()] == [code]
+    with pytest.raises(DossierError) as err:
+        ds.record_apology(code, date(2026, 11, 5))
     assert err.value.status == 422
-    view = ds.set_status(svc, code, 9, staff_id=3)
+    view = ds.set_status(code, 9, staff_id=3)
     assert view["ready"] and view["finished_at"] == "2026-11-23" and view["timeliness"] == "finished_late"
-    assert ds.apology_list(svc) == [] and [i["code"] for i in ds.ready_list(svc)] == [code]
+    assert ds.apology_list() == [] and [i["code"] for i in ds.ready_list()] == [code]
     assert [(e.action, e.staff_id) for e in _events(svc, code)] == [("created", None), ("apology", 3), ("status", 3)]
-    assert svc.hub.sent[-1] == ("dossier:updated", {"code": code, "status": 9, "ready": True}, "public")
-    with pytest.raises(ds.DossierError) as err:
-        ds.record_apology(svc, code, date(2026, 12, 1))
+    assert svc.bus.sent[-1] == ("dossier:updated", {"code": code, "status": 9, "ready": True}, "public")
+    with pytest.raises(DossierError) as err:
+        ds.record_apology(code, date(2026, 12, 1))
     assert err.value.status == 409

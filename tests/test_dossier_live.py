@@ -1,4 +1,4 @@
-"""The live dossier source (motcua/dossiers_live.py) against a real HTTP server on
+"""The live dossier source (motcua/dossiers/live.py) against a real HTTP server on
 127.0.0.1, and its use by the dossier store (live answer saved locally, fallback to local
 data, import column mapping from config)."""
 from __future__ import annotations
@@ -116,7 +116,7 @@ def _cfg(url, **kw):
 # --------------------------------------------------------------------------- LiveSource
 
 def test_maps_fields_dates_and_status_labels(fake):
-    from motcua.dossiers_live import LiveSource
+    from motcua.dossiers.live import LiveSource
 
     live = LiveSource(_cfg(fake.url))
     assert live.fetch(READY) == {
@@ -129,7 +129,7 @@ def test_maps_fields_dates_and_status_labels(fake):
 
 
 def test_answers_and_not_found_are_cached(fake):
-    from motcua.dossiers_live import LiveSource
+    from motcua.dossiers.live import LiveSource
 
     tick = Tick()
     live = LiveSource(_cfg(fake.url, cache_s=60), clock=tick)
@@ -144,7 +144,7 @@ def test_answers_and_not_found_are_cached(fake):
 
 
 def test_small_cache_forgets_oldest_code(fake):
-    from motcua.dossiers_live import LiveSource
+    from motcua.dossiers.live import LiveSource
 
     live = LiveSource(_cfg(fake.url), clock=Tick(), cache_size=1)
     live.fetch(READY)
@@ -154,7 +154,7 @@ def test_small_cache_forgets_oldest_code(fake):
 
 
 def test_timeout_backs_off_then_retries(fake):
-    from motcua.dossiers_live import UNAVAILABLE, LiveSource
+    from motcua.dossiers.live import UNAVAILABLE, LiveSource
 
     tick = Tick()
     live = LiveSource(_cfg(fake.url), clock=tick)
@@ -167,11 +167,11 @@ def test_timeout_backs_off_then_retries(fake):
 
 @pytest.mark.parametrize("code", ["BROKEN", "BIG", "ERR500", "NOSTATUS", "BADSTATUS"])
 def test_bad_answers_are_unavailable_and_remembered(fake, code, caplog):
-    from motcua.dossiers_live import UNAVAILABLE, LiveSource
+    from motcua.dossiers.live import UNAVAILABLE, LiveSource
 
     tick = Tick()
     live = LiveSource(_cfg(fake.url), clock=tick)
-    with caplog.at_level("WARNING", logger="motcua.dossiers_live"):
+    with caplog.at_level("WARNING", logger="motcua.dossiers.live"):
         assert live.fetch(code) is UNAVAILABLE
     assert "live dossier source" in caplog.text
     assert live.fetch(code) is UNAVAILABLE and fake.hits[code] == 1
@@ -180,7 +180,7 @@ def test_bad_answers_are_unavailable_and_remembered(fake, code, caplog):
 
 
 def test_refused_connection_is_unavailable():
-    from motcua.dossiers_live import UNAVAILABLE, LiveSource
+    from motcua.dossiers.live import UNAVAILABLE, LiveSource
 
     live = LiveSource(_cfg(_dead_url()))
     assert live.fetch(READY) is UNAVAILABLE
@@ -197,19 +197,20 @@ def _dead_url():
 
 def _svc(tmp_path, engine_for, office_config, clock, dossiers):
     from motcua.auth import Throttle
+    from motcua.dossiers.store import DossierStore
 
     cfg = office_config.model_copy(update={"dossiers": dossiers})
     store, engine = engine_for(f"sqlite:///{tmp_path / 'motcua.db'}", cfg)
-    return SimpleNamespace(store=store, engine=engine, config=cfg, hub=SimpleNamespace(emit=lambda *a: None),
-                           auth=SimpleNamespace(throttle=Throttle(store, clock)), settings=SimpleNamespace(extra={}))
+    svc = SimpleNamespace(store=store, engine=engine, config=cfg, bus=SimpleNamespace(emit=lambda *a: None),
+                          auth=SimpleNamespace(throttle=Throttle(store, clock)), settings=SimpleNamespace(extra={}))
+    svc.dossiers = DossierStore.for_app(svc)
+    return svc
 
 
 def _import_local(svc, code, status):
-    from motcua import dossiers_store as ds
-
     data = ("ma_ho_so,thu_tuc,linh_vuc,nguoi_nop,ngay_nhan,ngay_hen_tra,trang_thai\r\n"
             f"{code},Đăng ký khai sinh,Hộ tịch,Nguyễn Văn An,20/11/2026,25/11/2026,{status}\r\n").encode()
-    body = ds.import_file(svc, data, "hoso.csv")
+    body = svc.dossiers.import_file(data, "hoso.csv")
     assert body["imported"] == 1, body
 
 
@@ -222,60 +223,54 @@ def _events(svc, code):
 
 
 def test_store_live_answer_wins_and_is_saved(fake, tmp_path, engine_for, office_config, clock):
-    from motcua import dossiers_store as ds
+    from motcua.dossiers import DossierError
 
     svc = _svc(tmp_path, engine_for, office_config, clock, DossiersConfig(live_source=_cfg(fake.url)))
+    ds = svc.dossiers
     _import_local(svc, READY, 4)
-    view = ds.public_view(svc, READY.lower())
+    view = ds.public_or_none(READY.lower())
     assert view["status"] == 9 and view["ready"] is True and view["source"] == "live"
     assert "live_unavailable" not in view and view["finished_at"] == "2026-11-24"
-    row = ds.get(svc, READY)  # the local copy is current
+    row = ds.get(READY)  # the local copy is current
     assert row.status == 9 and row.finished_at is not None
     ev = _events(svc, READY)
     assert [e.action for e in ev] == ["created", "live_sync"] and ev[-1].detail["changes"]["status"] == [4, 9]
     # The same answer again (cache emptied) changes nothing and writes no event.
-    svc.dossier_live_source.clear()
-    store_ds = ds.DossierStore.from_services(svc)  # what GET /api/v1/dossiers/<code> uses
-    assert store_ds.public_view(store_ds.require(READY))["source"] == "live"
+    ds.live.clear()
+    assert ds.public(READY)["source"] == "live"  # what GET /api/v1/dossiers/<code> uses
     assert fake.hits[READY] == 2 and len(_events(svc, READY)) == 2
     # A dossier only the live source knows is created locally; one it does not know is 404.
-    assert ds.scan_lookup(svc, f"https://dvc.example.vn/tra-cuu?MHS={PROCESSING}")["status"] == 4
-    assert ds.get(svc, PROCESSING).source == "live"
+    assert ds.public_by_code(f"https://dvc.example.vn/tra-cuu?MHS={PROCESSING}")["status"] == 4
+    assert ds.get(PROCESSING).source == "live"
     assert [e.action for e in _events(svc, PROCESSING)] == ["live_sync"]
-    assert ds.public_view(svc, "H56-261120-0404") is None
-    with pytest.raises(ds.DossierError) as err:
-        ds.DossierStore.from_services(svc).require("H56-261120-0404")
+    assert ds.public_or_none("H56-261120-0404") is None
+    with pytest.raises(DossierError) as err:
+        ds.require("H56-261120-0404")
     assert err.value.status == 404
 
 
 def test_store_falls_back_to_local_data(tmp_path, engine_for, office_config, clock):
-    from motcua import dossiers_store as ds
-
     svc = _svc(tmp_path, engine_for, office_config, clock, DossiersConfig(live_source=_cfg(_dead_url())))
     _import_local(svc, READY, 4)
-    view = ds.public_view(svc, READY)
+    view = svc.dossiers.public_or_none(READY)
     assert view["status"] == 4 and view["source"] == "local" and view["live_unavailable"] is True
     assert [e.action for e in _events(svc, READY)] == ["created"]
-    assert ds.public_view(svc, PROCESSING) is None
+    assert svc.dossiers.public_or_none(PROCESSING) is None
 
 
 def test_store_without_live_source_says_local(tmp_path, engine_for, office_config, clock):
-    from motcua import dossiers_store as ds
-
     svc = _svc(tmp_path, engine_for, office_config, clock, DossiersConfig())
     _import_local(svc, READY, 4)
-    view = ds.public_view(svc, READY)
+    view = svc.dossiers.public_or_none(READY)
     assert view["source"] == "local" and "live_unavailable" not in view
 
 
 def test_store_import_uses_column_mapping_from_config(tmp_path, engine_for, office_config, clock):
-    from motcua import dossiers_store as ds
-
     mapping = {"ma_ho_so": "Số hồ sơ", "nguoi_nop": "Người đứng tên", "trang_thai": "Tình trạng"}
     svc = _svc(tmp_path, engine_for, office_config, clock, DossiersConfig(column_mapping=mapping))
     data = ("Số hồ sơ,thu_tuc,linh_vuc,Người đứng tên,ngay_nhan,ngay_hen_tra,Tình trạng\r\n"
             "H56-261102-0042,Đăng ký kết hôn,Hộ tịch,Võ Thị Sáu,02/11/2026,03/11/2026,Đang xử lý\r\n").encode()
-    body = ds.import_file(svc, data, "a.csv")
+    body = svc.dossiers.import_file(data, "a.csv")
     assert body["imported"] == 1, body
-    view = ds.public_view(svc, "h56-261102-0042")
+    view = svc.dossiers.public_or_none("h56-261102-0042")
     assert view["applicant"] == "Võ T. S." and view["status"] == 4

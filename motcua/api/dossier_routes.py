@@ -1,19 +1,22 @@
 """Dossier endpoints (docs/lookup.md): public lookup, second-factor check, staff list,
-import, status changes, apologies, the display panels and scanned text."""
+import, status changes, apologies, the display panels and scanned text. The work is done by
+the app's `DossierStore` (`services.dossiers`); its refusals (`DossierError`, a
+`MotcuaError`) reach the client through the app's one error handler."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import jsonify, request
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..dossiers import parse_status
-from ..dossiers.codes import extract_code
-from ..dossiers_store import DossierError, DossierStore, parse_day
+from ..dossiers import extract_code, parse_day, parse_status
 from ..web.authz import current_principal, require, services
-from ..web.errors import ApiError, error_response
+from ..web.errors import ApiError
 from ..web.request import int_arg, json_body, parse
-from . import bp
+from .blueprint import bp
+
+if TYPE_CHECKING:
+    from ..dossiers.store import DossierStore
 
 MAX_QUERY_CHARS = 200
 MAX_SCAN_PARAM = 2_000
@@ -38,13 +41,8 @@ class ApologyIn(BaseModel):
     text: str = Field(default="", max_length=500)
 
 
-@bp.errorhandler(DossierError)
-def _dossier_error(e: DossierError):
-    return error_response(e.status, e.code, e.message, **e.extra)
-
-
-def _ds() -> DossierStore:
-    return DossierStore.from_services(services())
+def _ds() -> "DossierStore":
+    return services().dossiers
 
 
 def _staff_id() -> int | None:
@@ -54,8 +52,7 @@ def _staff_id() -> int | None:
 # Public ---------------------------------------------------------------------------------
 @bp.get("/dossiers/<code>")
 def dossier_public(code: str):
-    ds = _ds()
-    return jsonify(ds.public_view(ds.require(code)))
+    return jsonify(_ds().public(code))
 
 
 @bp.post("/dossiers/<code>/verify")
@@ -82,13 +79,12 @@ def dossiers_apologies():
 def lookup_scan():
     text = request.args.get("text")
     if text is None or not text.strip():
-        raise ApiError(400, "bad_parameter", "Thiếu tham số 'text' (nội dung mã vạch hoặc mã QR đã quét).")
+        raise ApiError("bad_parameter", "Thiếu tham số 'text' (nội dung mã vạch hoặc mã QR đã quét).", 400)
     code = extract_code(text) if len(text) <= MAX_SCAN_PARAM else None
     if code is None:
-        raise ApiError(404, "no_dossier_code", "Không đọc được mã hồ sơ từ mã vừa quét. Mời ông/bà quét lại "
-                       "mã trên Giấy tiếp nhận hồ sơ và hẹn trả kết quả hoặc nhập mã hồ sơ.")
-    ds = _ds()
-    return jsonify(ds.public_view(ds.require(code)))
+        raise ApiError("no_dossier_code", "Không đọc được mã hồ sơ từ mã vừa quét. Mời ông/bà quét lại "
+                       "mã trên Giấy tiếp nhận hồ sơ và hẹn trả kết quả hoặc nhập mã hồ sơ.", 404)
+    return jsonify(_ds().public(code))
 
 
 # Staff ----------------------------------------------------------------------------------
@@ -98,16 +94,16 @@ def dossiers_list():
     statuses: list[int] = []
     raw_status = request.args.get("status", "")
     if len(raw_status) > 100:
-        raise ApiError(400, "bad_parameter", "Tham số 'status' quá dài.")
+        raise ApiError("bad_parameter", "Tham số 'status' quá dài.", 400)
     for part in raw_status.split(","):
         if part.strip():
             try:
                 statuses.append(parse_status(part))
             except ValueError as exc:
-                raise ApiError(400, "bad_parameter", f"Tham số 'status': {exc}") from None
+                raise ApiError("bad_parameter", f"Tham số 'status': {exc}", 400) from None
     q = request.args.get("q", "")
     if len(q) > MAX_QUERY_CHARS:
-        raise ApiError(400, "bad_parameter", f"Từ khóa tìm kiếm quá dài (tối đa {MAX_QUERY_CHARS} ký tự).")
+        raise ApiError("bad_parameter", f"Từ khóa tìm kiếm quá dài (tối đa {MAX_QUERY_CHARS} ký tự).", 400)
     late_raw = (request.args.get("late") or "").strip().lower()
     late: bool | None = None
     if late_raw in ("1", "true", "yes", "co"):
@@ -115,7 +111,7 @@ def dossiers_list():
     elif late_raw in ("0", "false", "no", "khong"):
         late = False
     elif late_raw:
-        raise ApiError(400, "bad_parameter", "Tham số 'late' phải là 1 hoặc 0.")
+        raise ApiError("bad_parameter", "Tham số 'late' phải là 1 hoặc 0.", 400)
     page = int_arg("page", 1, 1, 1_000_000)
     per_page = int_arg("per_page", 50, 1, 200)
     return jsonify(_ds().list_page(statuses=statuses, q=q, late=late, page=page, per_page=per_page))
@@ -142,14 +138,14 @@ def _upload() -> tuple[bytes, str]:
     if (request.mimetype or "").lower() == "multipart/form-data":
         f = request.files.get("file")
         if f is None:
-            raise ApiError(400, "missing_file", "Thiếu tệp tải lên: gửi tệp CSV hoặc XLSX trong trường 'file'.")
+            raise ApiError("missing_file", "Thiếu tệp tải lên: gửi tệp CSV hoặc XLSX trong trường 'file'.", 400)
         data = f.read()
         hint = f.filename or f.mimetype or ""
     else:
         data = request.get_data(cache=False)
         hint = request.args.get("filename") or request.mimetype or ""
     if not data:
-        raise ApiError(400, "empty_file", "Tệp tải lên trống. Hãy chọn tệp CSV (UTF-8) hoặc XLSX danh sách hồ sơ.")
+        raise ApiError("empty_file", "Tệp tải lên trống. Hãy chọn tệp CSV (UTF-8) hoặc XLSX danh sách hồ sơ.", 400)
     return data, hint[:200]
 
 
@@ -167,5 +163,5 @@ def dossier_apology(code: str):
     try:
         day = parse_day(body.new_due_date)
     except ValueError as exc:
-        raise ApiError(422, "invalid", f"new_due_date: {exc}") from None
+        raise ApiError("invalid", f"new_due_date: {exc}", 422) from None
     return jsonify(_ds().record_apology(code, day, body.text, staff_id=_staff_id()))

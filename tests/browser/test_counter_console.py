@@ -173,10 +173,6 @@ def test_transfer_no_show_pause_call_and_finish_with_a_scanned_dossier(srv, cont
     c.locator("#c-number").fill(tickets[4]["number"])
     c.keyboard.press("Enter")
     expect(c.get_by_test_id("current-number")).to_have_text(tickets[4]["number"])
-    try:
-        import motcua.dossiers_store  # noqa: F401
-    except ImportError:
-        return
     db = create_engine(f"sqlite:///{srv.data_dir / 'motcua.sqlite3'}")
     from motcua.store import tables as t
 

@@ -33,11 +33,11 @@ from typing import Any, Final
 
 from config.schema import DossierSourceConfig
 
-from .dossiers.status import parse_status
+from .status import parse_status
 
 log = logging.getLogger(__name__)
 
-__all__ = ["FAILURE_BACKOFF_S", "MAX_BYTES", "LiveSource", "UNAVAILABLE", "Unavailable", "live_source_for"]
+__all__ = ["FAILURE_BACKOFF_S", "MAX_BYTES", "LiveSource", "UNAVAILABLE", "Unavailable"]
 
 #: Largest answer read from the source.
 MAX_BYTES: Final = 1_000_000
@@ -151,7 +151,8 @@ def _is_empty(data: Any) -> bool:
 
 
 class LiveSource:
-    """One configured live source with its cache (one per app; thread-safe)."""
+    """One configured live source with its cache (thread-safe). The app's `DossierStore`
+    owns the one of the app (`DossierStore.live`)."""
 
     def __init__(self, cfg: DossierSourceConfig, *, clock: Callable[[], float] = time.monotonic,
                  fetch: Fetcher | None = None, cache_size: int = CACHE_SIZE):
@@ -252,19 +253,3 @@ class LiveSource:
                 raise _BadAnswer(f"{name}: {exc}") from None
         return out
 
-
-def live_source_for(services: Any) -> LiveSource | None:
-    """The app's `LiveSource` (kept on *services*, made on first use), or None when the
-    config has no ``[dossiers.live_source]``."""
-    config = getattr(services, "config", None)
-    cfg = getattr(getattr(config, "dossiers", None), "live_source", None)
-    if cfg is None:
-        return None
-    source = getattr(services, "dossier_live_source", None)
-    if not isinstance(source, LiveSource) or source.cfg is not cfg:
-        source = LiveSource(cfg)
-        try:
-            setattr(services, "dossier_live_source", source)
-        except AttributeError:  # a services object that takes no attributes: no shared cache
-            pass
-    return source
