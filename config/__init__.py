@@ -3,8 +3,10 @@
 This package imports nothing of motcua's: it only describes and checks an office.
 """
 from .schema import (  # noqa: F401
+    OPTIONS_BY_KIND,
     CounterConfig,
     DeviceConfig,
+    DeviceOptions,
     FieldConfig,
     HoursConfig,
     NumberingConfig,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from .schema import OfficeConfig
+from .schema import OPTIONS_BY_KIND, OfficeConfig
 
 SAMPLES = Path(__file__).parent / "samples"
 
@@ -65,7 +65,7 @@ def _key(loc: tuple) -> str:
     return out
 
 
-def _message(err: dict) -> str:
+def _message(err: dict, raw: object = None) -> str:
     typ = err.get("type", "")
     if typ in ("value_error", "assertion_error"):
         msg = str(err.get("msg", ""))
@@ -74,13 +74,36 @@ def _message(err: dict) -> str:
     if typ == "literal_error":
         expected = (err.get("ctx") or {}).get("expected")
         if expected:
-            base += f"; chọn một trong: {expected}"
+            base += f"; chọn một trong: {expected.replace(' or ', ' hoặc ')}"
+    ctx = err.get("ctx") or {}
+    for bound, word in (("ge", "ít nhất"), ("gt", "lớn hơn"), ("le", "nhiều nhất"), ("lt", "nhỏ hơn")):
+        if typ.startswith(("greater_than", "less_than")) and bound in ctx:
+            limit = ctx[bound]
+            base += f" ({word} {f'{limit:g}'.replace('.', ',') if isinstance(limit, (int, float)) else limit})"
     if "input" in err and typ not in ("missing",):
         shown = repr(err["input"])
         if len(shown) > 60:
             shown = shown[:57] + "..."
         base += f" (đang là {shown})"
+    if typ == "extra_forbidden":
+        base += _options_hint(tuple(err.get("loc") or ()), raw)
     return base
+
+
+def _options_hint(loc: tuple, raw: object) -> str:
+    """For an unknown key in a device's `options`: the keys its kind accepts."""
+    if len(loc) != 4 or loc[0] != "devices" or loc[2] != "options" or not isinstance(raw, dict):
+        return ""
+    try:
+        kind = raw["devices"][loc[1]]["kind"]
+    except (KeyError, IndexError, TypeError):
+        return ""
+    model = OPTIONS_BY_KIND.get(kind) if isinstance(kind, str) else None
+    if model is None:
+        return ""
+    if not model.model_fields:
+        return f"; thiết bị loại '{kind}' không có mục options nào"
+    return f"; thiết bị loại '{kind}' nhận: {', '.join(model.model_fields)}"
 
 
 def load_config_text(text: str, path: str = "<text>") -> OfficeConfig:
@@ -91,7 +114,7 @@ def load_config_text(text: str, path: str = "<text>") -> OfficeConfig:
     try:
         return OfficeConfig.model_validate(raw)
     except ValidationError as exc:
-        problems = [(_key(tuple(e["loc"])), _message(e)) for e in exc.errors()]
+        problems = [(_key(tuple(e["loc"])), _message(e, raw)) for e in exc.errors()]
         raise ConfigError(path, problems) from None
 
 

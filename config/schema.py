@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import re
 from datetime import date, time
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, SerializeAsAny, ValidationInfo, field_validator,
+                      model_validator)
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PRIORITY_CLASSES = ("elderly", "disabled", "pregnant", "child", "merit")
@@ -154,6 +155,69 @@ class StaffConfig(_Strict):
     password_hash: str = ""
 
 
+# Device options: one table per kind, every key typed, a key nobody reads is refused (a typo
+# in the office file is an error at `motcua check-config`, not a setting silently ignored).
+class DeviceOptions(_Strict):
+    """The `options` of a device. Also read like a mapping: `opts.get("key")` is the value, or
+    the default when the key is not a setting of this kind or was not set (None)."""
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = getattr(self, key) if key in type(self).model_fields else None
+        return default if value is None else value
+
+
+class PrinterOptions(DeviceOptions):
+    profile: Literal["80mm", "58mm"] = "80mm"  # paper width (drivers/printer/profile.py)
+    force_raster: bool = False  # print every line as an image, even plain ASCII
+    job_timeout: float = Field(default=30.0, gt=0, le=3600)  # s a job waits for a printer not ready
+
+
+class CameraOptions(DeviceOptions):
+    # Codes read (code128, qrcode, ean13, ean8, upca, upce, code39, code93, i25, codabar...).
+    symbologies: list[str] = Field(default=["code128", "qrcode"], min_length=1)
+
+
+class LedOptions(DeviceOptions):
+    protocol: Literal["modbus", "ascii"] = "modbus"  # Modbus-RTU digit boards or ASCII text boards
+
+
+class RatingOptions(DeviceOptions):
+    """Rating tablets and rating boxes of a counter (motcua/ratings.py: the first that sets them)."""
+
+    timeout_s: float | None = Field(default=None, ge=5, le=86_400)  # prompt shown for (default 30)
+    accept_within_s: float | None = Field(default=None, ge=5, le=86_400)  # rating accepted (default 600)
+
+
+class KioskOptions(DeviceOptions):
+    """The kiosk page's settings (kiosk/page_config.py clamps the numbers into their ranges)."""
+
+    idle_seconds: int | None = None
+    browse_idle_seconds: int | None = None
+    lang: Literal["vi", "en"] | None = None
+    scan_gap_ms: int | None = None
+    scan_min_chars: int | None = None
+
+
+class DisplayOptions(DeviceOptions):
+    """What one waiting-room screen shows and says (display/__init__.py)."""
+
+    counters: list[int] | str | None = None  # [5, 6] or "5,6"; none: every counter
+    fields: list[str] | str | None = None  # ["DATDAI"] or "DATDAI,HOTICH"; none: every field
+    voice: bool | None = None
+    chime: bool | None = None
+
+
+class NoOptions(DeviceOptions):
+    """Keypads and scanners have no options (line settings go in the port's URL)."""
+
+
+OPTIONS_BY_KIND: dict[str, type[DeviceOptions]] = {
+    "printer": PrinterOptions, "camera": CameraOptions, "led": LedOptions, "rating": RatingOptions,
+    "rating_box": RatingOptions, "kiosk": KioskOptions, "display": DisplayOptions, "keypad": NoOptions,
+    "scanner": NoOptions,
+}
+
+
 class DeviceConfig(_Strict):
     name: str = Field(pattern=r"^[a-z0-9_.-]{1,40}$")
     kind: Literal[
@@ -165,7 +229,20 @@ class DeviceConfig(_Strict):
     token: str = ""
     counter: int | None = None  # the counter a keypad, LED board or rating device belongs to
     counters: dict[str, int] = {}  # bus devices: {"address": counter number}
-    options: dict[str, str | int | float | bool | list[str]] = {}
+    # Per kind (OPTIONS_BY_KIND): e.g. a printer's PrinterOptions.
+    options: SerializeAsAny[DeviceOptions] = Field(default_factory=dict, validate_default=True)
+
+    @field_validator("options", mode="before")
+    @classmethod
+    def _options(cls, v: Any, info: ValidationInfo) -> Any:
+        model = OPTIONS_BY_KIND.get(info.data.get("kind", ""))
+        if model is None:  # the kind itself is wrong: that is the error to report
+            return DeviceOptions()
+        if isinstance(v, model):
+            return v
+        if isinstance(v, DeviceOptions):
+            v = v.model_dump(exclude_unset=True)
+        return model.model_validate(v)
 
     @model_validator(mode="after")
     def _check(self) -> "DeviceConfig":

@@ -16,9 +16,13 @@ from config.schema import OfficeConfig
 
 from .auth import Auth
 from .clock import Clock, system_clock
+from .dossiers.store import DossierStore
+from .events import EventBus
 from .queue import QueueEngine
+from .queue.broadcast import StateBroadcaster
 from .realtime import RealtimeHub
 from .serving import async_mode
+from .speech import CallAnnouncer
 from .store import Store
 from .store.db import default_sqlite_url
 from .web.sessions import LeanCookieSessions
@@ -57,27 +61,37 @@ class Settings:
         )
 
 
+@dataclass(eq=False)
 class Services:
-    """Everything a request needs, kept on `app.extensions["motcua"]` (no module globals)."""
+    """Everything a request needs, kept on `app.extensions["motcua"]` (no module globals).
 
-    def __init__(self, settings: Settings, store: Store, engine: QueueEngine, auth: Auth,
-                 socketio: SocketIO, hub: RealtimeHub):
-        self.settings = settings
-        self.config = settings.config
-        self.store = store
-        self.engine = engine
-        self.auth = auth
-        self.socketio = socketio
-        self.hub = hub
-        self.devices: Any = None  # the device registry, when devices run
-        self._stop = threading.Event()
-        self._closers: list[Callable[[], None]] = []
+    Built explicitly by `create_app`, in this order: the store, the event bus, the engine
+    (publishing on the bus), authentication, the realtime hub and the state broadcaster
+    (subscribers), then the domain stores and the devices (subscribers too)."""
+
+    settings: Settings
+    store: Store
+    bus: EventBus
+    engine: QueueEngine
+    auth: Auth
+    socketio: SocketIO
+    hub: RealtimeHub
+    states: StateBroadcaster
+    devices: Any = None   # DeviceRegistry, when devices run (start_devices)
+    dossiers: Any = None  # DossierStore
+    voice: Any = None     # the voice clip library
+    stopping: threading.Event = field(default_factory=threading.Event)
+    _closers: list[Callable[[], None]] = field(default_factory=list)
+
+    @property
+    def config(self) -> OfficeConfig:
+        return self.settings.config
 
     def on_close(self, fn: Callable[[], None]) -> None:
         self._closers.append(fn)
 
     def close(self) -> None:
-        self._stop.set()
+        self.stopping.set()
         for fn in reversed(self._closers):
             try:
                 fn()
@@ -133,19 +147,24 @@ def create_app(settings: Settings) -> Flask:
 
     store = Store(settings.database_url, background_checkpoint=True)
     store.upgrade()
-    engine = QueueEngine(store, settings.config, clock=settings.clock)
+    bus = EventBus()
+    engine = QueueEngine(store, settings.config, clock=settings.clock, bus=bus,
+                         announce=CallAnnouncer(settings.config.announcements))
     engine.sync_config()
     auth = Auth(store, settings.config, secret, clock=settings.clock)
     socketio = SocketIO(app, async_mode=async_mode(), message_queue=settings.message_queue,
                         json=_SocketJson, ping_interval=10, ping_timeout=10)
-    hub = RealtimeHub(socketio, engine, auth)
-    engine.publisher = hub
-    services = Services(settings, store, engine, auth, socketio, hub)
-    services.on_close(hub.states.stop)
+    hub = RealtimeHub(socketio, engine, auth, bus)
+    states = StateBroadcaster(engine, bus)
+    services = Services(settings=settings, store=store, bus=bus, engine=engine, auth=auth, socketio=socketio,
+                        hub=hub, states=states)
+    services.dossiers = DossierStore.for_app(services)
+    services.on_close(states.stop)
+    services.on_close(hub.stop)
     app.extensions["motcua"] = services
     from .ratings import install_rating_prompts
 
-    install_rating_prompts(services)
+    services.on_close(install_rating_prompts(services))
 
     from .web import errors
 
@@ -169,8 +188,10 @@ def create_app(settings: Settings) -> Flask:
         return resp
 
     from .api import bp as api_bp
+    from .api.voice_routes import voice_files
 
     app.register_blueprint(api_bp)
+    app.register_blueprint(voice_files)  # /voice/<name>.wav, /voice/manifest.json
     from counter import bp as counter_bp
     from display import bp as display_bp
     from kiosk import bp as kiosk_bp
@@ -178,7 +199,7 @@ def create_app(settings: Settings) -> Flask:
     app.register_blueprint(kiosk_bp)
     app.register_blueprint(counter_bp)
     app.register_blueprint(display_bp)
-    from .admin import bp as admin_bp
+    from admin import bp as admin_bp
 
     app.register_blueprint(admin_bp)
 
@@ -205,11 +226,12 @@ def create_app(settings: Settings) -> Flask:
 
         return send_from_directory(fp.ROOT / "files", name, max_age=86_400 * 30)
 
+    from .speech.library import VoiceLibrary
+
+    services.voice = VoiceLibrary.for_app(settings)  # the clip library behind /voice/...
     if settings.background_jobs:
         _start_background(services)
-        from .voice import start_voice_library
-
-        start_voice_library(services)  # generates missing clips in the background; returns at once
+        services.voice.start_if_enabled()  # generates missing clips in a child process; returns at once
     if settings.start_devices:
         from .devices import DeviceRegistry
 
@@ -222,7 +244,7 @@ def create_app(settings: Settings) -> Flask:
 
 def _start_background(services: Services) -> None:
     def expiry_loop() -> None:
-        while not services._stop.is_set():
+        while not services.stopping.is_set():
             try:
                 n = services.engine.expire_old()
                 if n:
@@ -231,7 +253,7 @@ def _start_background(services: Services) -> None:
                 services.auth.throttle.purge()
             except Exception:  # noqa: BLE001 - keep the loop alive
                 log.exception("expiry sweep failed")
-            services._stop.wait(EXPIRY_INTERVAL_S)
+            services.stopping.wait(EXPIRY_INTERVAL_S)
 
     th = threading.Thread(target=expiry_loop, name="motcua-expiry", daemon=True)
     th.start()

@@ -14,9 +14,10 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select, update
 
 from config.schema import OfficeConfig
-from drivers.blocking import run_blocking
+from motcua_runtime import run_blocking
 
 from .clock import Clock, system_clock
+from .errors import MotcuaError
 from .store import Store
 from .store import tables as t
 
@@ -99,10 +100,10 @@ class Throttle:
             conn.execute(delete(t.throttle).where(t.throttle.c.at < self.clock() - timedelta(seconds=older_than_s)))
 
 
-class LoginError(Exception):
-    def __init__(self, code: str, message: str, status: int):
-        super().__init__(message)
-        self.code, self.message, self.status = code, message, status
+class LoginError(MotcuaError):
+    """A refused sign-in or token (401), or too many tries (429)."""
+
+    default_status = 401
 
 
 class Auth:

@@ -8,7 +8,7 @@ so `patch_if_gevent()` runs first thing in the CLI, for the server commands only
 users and the tests that build the app in-process stay on plain threads.
 
 MOTCUA_ASYNC_MODE=threading forces the threaded server (Werkzeug + simple-websocket).
-CPU-heavy or blocking C calls go through drivers.blocking.run_blocking (native threads).
+CPU-heavy or blocking C calls go through motcua_runtime.run_blocking (native threads).
 """
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def patch_if_gevent() -> str:
 def async_mode() -> str:
     """The Flask-SocketIO async mode for an app built in this process: gevent only when the
     process was patched for it (an unpatched gevent app would never run its greenlets)."""
-    from drivers.blocking import gevent_active
+    from motcua_runtime import gevent_active
 
     return "gevent" if gevent_active() else "threading"
 

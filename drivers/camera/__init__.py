@@ -1,6 +1,7 @@
 """Camera barcode/QR scanner driver (OpenCV frames, pyzbar decoding).
 
-Generic: imports nothing from motcua or the screens. See docs/hardware-camera.md.
+Generic: imports nothing from motcua or the screens. States are reported as by every driver
+(drivers.state: ``on_state(name, state, detail)``). See docs/hardware-camera.md.
 """
 
 from drivers.camera.decoding import (
@@ -11,7 +12,7 @@ from drivers.camera.decoding import (
     resolve_symbologies,
     to_gray,
 )
-from drivers.camera.scanner import CameraScanner, ScannerState, ScannerStats
+from drivers.camera.scanner import CameraScanner, ScannerStats
 from drivers.camera.settings import CameraSettings
 from drivers.camera.source_spec import (
     FrameSource,
@@ -29,7 +30,6 @@ __all__ = [
     "CameraSettings",
     "Decoded",
     "FrameSource",
-    "ScannerState",
     "ScannerStats",
     "SourceError",
     "SourceLost",

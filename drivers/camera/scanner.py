@@ -3,15 +3,15 @@
 Two background threads per running scanner:
 
 - the reader opens the source, reads frames and hands them over (FrameSlot); it owns
-  the state machine and reconnects with exponential backoff;
+  the state machine and reconnects with a growing delay (drivers.reconnect);
 - the decoder takes frames at most ``fps_limit`` times a second, decodes them
   (decoding.decode_frame), drops codes seen within ``dedupe_seconds`` and calls
   ``on_code``.
 
-States: connecting -> ready; a failed open -> error (retried after the backoff delay);
-a source that stops delivering -> lost (reopened after the backoff delay); stop() ->
-closed. Each change is logged and passed to ``on_state(state, detail)`` with a
-Vietnamese detail for the screens. Callbacks run on the scanner's threads: keep them
+States (drivers.state.DeviceState): connecting -> ready; a failed open -> error (retried
+after the backoff delay); a source that stops delivering -> lost (reopened after the backoff
+delay); stop() -> closed. Each change is logged and passed to ``on_state(name, state,
+detail)``, the contract of every driver, with a Vietnamese detail for the screens. Callbacks run on the scanner's threads: keep them
 short and thread-safe (hand the code to a queue or an emit, do not block).
 """
 
@@ -22,9 +22,11 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 
-from drivers.blocking import run_blocking
+from motcua_runtime import run_blocking
+
+from drivers.reconnect import Backoff
+from drivers.state import DeviceState, StateCallback, log_level
 from drivers.camera.decoding import DEFAULT_SYMBOLOGIES, PASSES, decode_frame, resolve_symbologies
 from drivers.camera.dedupe import CodeDeduper
 from drivers.camera.frame_slot import FrameSlot
@@ -35,21 +37,12 @@ from drivers.camera.sources import make_source
 log = logging.getLogger(__name__)
 
 CodeCallback = Callable[[str, str], None]
-StateCallback = Callable[["ScannerState", str], None]
 SourceFactory = Callable[[SourceSpec, CameraSettings], FrameSource]
 
 DEFAULT_DEDUPE_SECONDS = 3.0
 DEFAULT_FPS_LIMIT = 10.0
 DEFAULT_RECONNECT_DELAY = 0.5
 DEFAULT_RECONNECT_MAX_DELAY = 10.0
-
-
-class ScannerState(StrEnum):
-    CONNECTING = "connecting"
-    READY = "ready"
-    ERROR = "error"
-    LOST = "lost"
-    CLOSED = "closed"
 
 
 @dataclass(frozen=True)
@@ -100,6 +93,7 @@ class CameraScanner:
         *,
         on_code: CodeCallback,
         on_state: StateCallback | None = None,
+        name: str = "camera",
         symbologies: Sequence[str] = DEFAULT_SYMBOLOGIES,
         dedupe_seconds: float = DEFAULT_DEDUPE_SECONDS,
         fps_limit: float | None = DEFAULT_FPS_LIMIT,
@@ -114,6 +108,7 @@ class CameraScanner:
         if reconnect_delay <= 0 or reconnect_max_delay < reconnect_delay:
             raise ValueError("need 0 < reconnect_delay <= reconnect_max_delay")
         self._spec = parse_source(source)
+        self.name = name
         self._on_code = on_code
         self._on_state = on_state
         self._symbologies = resolve_symbologies(symbologies)
@@ -127,7 +122,7 @@ class CameraScanner:
         self._lock = threading.Lock()  # guards _run, _state, _detail
         self._notify_lock = threading.RLock()  # keeps on_state calls in order
         self._run: _Run | None = None
-        self._state = ScannerState.CLOSED
+        self._state = DeviceState.CLOSED
         self._detail = ""
 
     # ------------------------------------------------------------------ public
@@ -141,7 +136,7 @@ class CameraScanner:
         return self._symbologies
 
     @property
-    def state(self) -> ScannerState:
+    def state(self) -> DeviceState:
         with self._lock:
             return self._state
 
@@ -197,7 +192,7 @@ class CameraScanner:
         stuck = [t.name for t in run.threads if t.is_alive() and t is not current]
         if stuck:
             log.warning("camera threads still busy after %.1f s: %s", limit, ", ".join(stuck))
-        self._set_state(run, ScannerState.CLOSED, f"Đã tắt camera {self._spec.display_name}", final=True)
+        self._set_state(run, DeviceState.CLOSED, f"Đã tắt camera {self._spec.display_name}", final=True)
         return not stuck
 
     def __enter__(self) -> CameraScanner:
@@ -209,7 +204,7 @@ class CameraScanner:
 
     # ----------------------------------------------------------------- threads
 
-    def _set_state(self, run: _Run, state: ScannerState, detail: str, *, final: bool = False) -> None:
+    def _set_state(self, run: _Run, state: DeviceState, detail: str, *, final: bool = False) -> None:
         acquired = self._notify_lock.acquire(timeout=self._settings.stop_timeout if final else -1)
         try:
             with self._lock:
@@ -218,11 +213,10 @@ class CameraScanner:
                 if (state, detail) == (self._state, self._detail):
                     return
                 self._state, self._detail = state, detail
-            level = logging.WARNING if state in (ScannerState.ERROR, ScannerState.LOST) else logging.INFO
-            log.log(level, "camera %s: %s - %s", self._spec.display_name, state.value, detail)
+            log.log(log_level(state), "camera %s: %s - %s", self._spec.display_name, state.value, detail)
             if self._on_state is not None:
                 try:
-                    self._on_state(state, detail)
+                    self._on_state(self.name, state, detail)
                 except Exception:
                     log.exception("camera on_state callback failed")
         finally:
@@ -231,13 +225,13 @@ class CameraScanner:
 
     def _read_loop(self, run: _Run) -> None:
         name = self._spec.display_name
-        delay = self._reconnect_delay
+        backoff = Backoff(self._reconnect_delay, self._reconnect_max_delay)
         source: FrameSource | None = None
         opens = 0
         try:
             source = self._factory(self._spec, self._settings)
             while not run.stop.is_set():
-                self._set_state(run, ScannerState.CONNECTING, f"Đang kết nối camera {name}…")
+                self._set_state(run, DeviceState.CONNECTING, f"Đang kết nối camera {name}…")
                 try:
                     source.open()
                 except Exception as exc:  # SourceError, or a driver surprise
@@ -245,17 +239,16 @@ class CameraScanner:
                         log.exception("camera %s: unexpected error while opening", name)
                     self._set_state(
                         run,
-                        ScannerState.ERROR,
-                        f"Không mở được camera: {exc}; thử lại sau {_seconds(delay)} giây",
+                        DeviceState.ERROR,
+                        f"Không mở được camera: {exc}; thử lại sau {_seconds(backoff.delay)} giây",
                     )
-                    if run.stop.wait(delay):
+                    if backoff.wait(run.stop):
                         break
-                    delay = min(delay * 2, self._reconnect_max_delay)
                     continue
                 if opens:
                     run.count("reconnects")
                 opens += 1
-                self._set_state(run, ScannerState.READY, f"Camera {name} đã sẵn sàng")
+                self._set_state(run, DeviceState.READY, f"Camera {name} đã sẵn sàng")
                 opened_at = self._clock()
                 delivered = False
                 reason = ""
@@ -278,18 +271,17 @@ class CameraScanner:
                 if run.stop.is_set():
                     break
                 if delivered or self._clock() - opened_at >= self._reconnect_max_delay:
-                    delay = self._reconnect_delay
+                    backoff.reset()
                 self._set_state(
                     run,
-                    ScannerState.LOST,
-                    f"Mất kết nối camera: {reason}; thử lại sau {_seconds(delay)} giây",
+                    DeviceState.LOST,
+                    f"Mất kết nối camera: {reason}; thử lại sau {_seconds(backoff.delay)} giây",
                 )
-                if run.stop.wait(delay):
+                if backoff.wait(run.stop):
                     break
-                delay = min(delay * 2, self._reconnect_max_delay)
         except Exception:
             log.exception("camera %s: reader thread failed", name)
-            self._set_state(run, ScannerState.ERROR, f"Lỗi trình điều khiển camera {name}")
+            self._set_state(run, DeviceState.ERROR, f"Lỗi trình điều khiển camera {name}")
         finally:
             if source is not None:
                 source.close()

@@ -1,11 +1,13 @@
 """Thermal ticket printer driver (ESC/POS): document model, encoder, links, device object.
 
 The core builds a :class:`PrintDocument`, submits it to a :class:`TicketPrinter`, and
-listens to its callbacks. Vietnamese text is printed as raster images (code pages cannot
+listens to its callbacks (``on_state(name, state, detail)`` as every driver, drivers.state;
+``on_job(job_id, state, error)``). Vietnamese text is printed as raster images (code pages cannot
 print it); see docs/hardware-printer.md.
 """
 
-from .device import DEVICE_STATES, JOB_STATES, DeviceStatus, JobInfo, TicketPrinter
+from .device import TicketPrinter
+from .jobs import JOB_STATES, DeviceStatus, JobInfo
 from .document import BigText, Cut, Feed, ImageBlock, PrintDocument, QRCode, Rule, Text
 from .encoder import encode_document
 from .profile import PRESETS, PrinterProfile, get_profile
@@ -16,7 +18,6 @@ from .virtual import VirtualPrinter, VirtualTransport
 __all__ = [
     "BigText",
     "Cut",
-    "DEVICE_STATES",
     "DeviceStatus",
     "Feed",
     "ImageBlock",

@@ -2,12 +2,16 @@
 
 One worker thread owns the link. ``submit()`` only queues a job and returns its id; the
 worker renders it, waits while the printer reports a fault, sends it, and reports every
-change through ``on_job`` and ``on_status``. The worker polls the real-time status
-(DLE EOT) every ``status_interval`` seconds where the link can read back, declares the link
-lost after ``lost_after_polls`` unanswered polls or at the first link error, and reconnects
-by itself with a growing delay (``reconnect_initial`` .. ``reconnect_max``).
+change through ``on_job`` and ``on_state`` (drivers.state: ``on_state(name, state,
+detail)``). The worker polls the real-time status (DLE EOT) every ``status_interval``
+seconds where the link can read back, declares the link lost after ``lost_after_polls``
+unanswered polls or at the first link error, and reconnects by itself with a growing delay
+(``reconnect_initial`` .. ``reconnect_max``, drivers.reconnect).
 
-Device states: connecting, ready, busy, error, closed.
+Device states (drivers.state.DeviceState): connecting, ready, busy, error, closed; a printer
+that reports a fault (paper out, cover open...) is reported ``error`` even while a job is
+being sent. ``status()`` gives the rest, typed: the printer's own status and the number of
+queued jobs.
 Job states: queued, printing, done, failed (a failed job carries a Vietnamese reason).
 A job that cannot be printed is never dropped silently: it waits, and fails with a reason
 once it has waited ``job_timeout`` seconds while the printer is not ready.
@@ -20,12 +24,15 @@ import logging
 import threading
 import time
 import uuid
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
-from ..blocking import run_blocking
+from motcua_runtime import run_blocking
+
+from ..reconnect import Backoff
+from ..state import BUSY, CLOSED, CONNECTING, ERROR, READY, StateCallback
 from .document import PrintDocument
 from .encoder import encode_document
+from .jobs import DONE, FAILED, PRINTING, QUEUED, STARTING_STATUS, DeviceStatus, Job, JobInfo
 from .profile import PrinterProfile
 from .status import DISCONNECTED, UNKNOWN, PrinterStatus, status_from_replies, status_byte
 from .transport import Transport, make_transport
@@ -34,84 +41,6 @@ if TYPE_CHECKING:
     from .virtual import VirtualPrinter
 
 log = logging.getLogger(__name__)
-
-CONNECTING = "connecting"
-READY = "ready"
-BUSY = "busy"
-ERROR = "error"
-CLOSED = "closed"
-DEVICE_STATES = (CONNECTING, READY, BUSY, ERROR, CLOSED)
-
-QUEUED = "queued"
-PRINTING = "printing"
-DONE = "done"
-FAILED = "failed"
-JOB_STATES = (QUEUED, PRINTING, DONE, FAILED)
-
-STARTING_STATUS = PrinterStatus(online=False, reachable=False, known=False)
-
-
-@dataclass(frozen=True)
-class JobInfo:
-    """A snapshot of one print job."""
-
-    id: str
-    state: str
-    error: str | None = None
-    title: str = ""
-    size_bytes: int | None = None
-    attempts: int = 0
-    submitted_at: float = 0.0
-    finished_at: float | None = None
-
-
-@dataclass(frozen=True)
-class DeviceStatus:
-    """What the printer said last, and what the driver is doing."""
-
-    name: str
-    state: str
-    printer: PrinterStatus
-    queued: int
-    since: float
-
-    @property
-    def message_vi(self) -> str:
-        if self.state == CLOSED:
-            return "Máy in đã dừng"
-        if self.state == CONNECTING:
-            return "Đang kết nối máy in"
-        if self.state == BUSY:
-            return "Máy in đang in"
-        return self.printer.message_vi
-
-
-@dataclass
-class _Job:
-    id: str
-    doc: PrintDocument | None
-    data: bytes | None
-    title: str
-    submitted: float  # monotonic
-    submitted_wall: float
-    state: str = QUEUED
-    error: str | None = None
-    attempts: int = 0
-    size: int | None = None
-    finished_wall: float | None = None
-
-    def info(self) -> JobInfo:
-        return JobInfo(
-            id=self.id,
-            state=self.state,
-            error=self.error,
-            title=self.title,
-            size_bytes=self.size,
-            attempts=self.attempts,
-            submitted_at=self.submitted_wall,
-            finished_at=self.finished_wall,
-        )
-
 
 class _StopNow(Exception):
     pass
@@ -143,7 +72,7 @@ class TicketPrinter:
         *,
         name: str = "printer",
         status_interval: float = 1.0,
-        on_status: Callable[[DeviceStatus], None] | None = None,
+        on_state: StateCallback | None = None,
         on_job: Callable[[str, str, str | None], None] | None = None,
         job_timeout: float = 30.0,
         read_timeout: float = 0.5,
@@ -161,6 +90,7 @@ class TicketPrinter:
     ) -> None:
         if status_interval <= 0 or job_timeout <= 0:
             raise ValueError("status_interval and job_timeout must be > 0")
+        self._backoff = Backoff(reconnect_initial, max(reconnect_initial, reconnect_max))
         self.url = url
         self.profile = profile
         self.name = name
@@ -175,7 +105,7 @@ class TicketPrinter:
         self.max_queue = max_queue
         self.job_history = job_history
         self.stop_timeout = stop_timeout
-        self._on_status = on_status
+        self._on_state = on_state
         self._on_job = on_job
         self._transport = transport or make_transport(
             url, read_timeout=read_timeout, write_timeout=write_timeout, job_name=name
@@ -187,8 +117,8 @@ class TicketPrinter:
         self._stop = threading.Event()
         self._stop_deadline: float | None = None
         self._thread: threading.Thread | None = None
-        self._queue: collections.deque[_Job] = collections.deque()
-        self._jobs: collections.OrderedDict[str, _Job] = collections.OrderedDict()
+        self._queue: collections.deque[Job] = collections.deque()
+        self._jobs: collections.OrderedDict[str, Job] = collections.OrderedDict()
         self._state = CONNECTING
         self._printer_status = STARTING_STATUS
         self._since = time.time()
@@ -295,7 +225,7 @@ class TicketPrinter:
             existing = self._jobs.get(jid)
             if existing is not None and existing.state in (QUEUED, PRINTING):
                 raise ValueError(f"job {jid} is still {existing.state}")
-            job = _Job(jid, doc, data, title, time.monotonic(), time.time())
+            job = Job(jid, doc, data, title, time.monotonic(), time.time())
             self._jobs.pop(jid, None)
             self._jobs[jid] = job
             if self._closed or self._stop.is_set():
@@ -319,7 +249,7 @@ class TicketPrinter:
         for jid in [j.id for j in self._jobs.values() if j.state in (DONE, FAILED)][:excess]:
             del self._jobs[jid]
 
-    def _finish_locked(self, job: _Job, state: str, error: str | None) -> None:
+    def _finish_locked(self, job: Job, state: str, error: str | None) -> None:
         job.state = state
         job.error = error
         job.finished_wall = time.time()
@@ -333,7 +263,7 @@ class TicketPrinter:
         else:
             log.info("printer %s: job %s %s", self.name, job.id, state)
 
-    def _job_event_locked(self, job: _Job) -> None:
+    def _job_event_locked(self, job: Job) -> None:
         self._changed.notify_all()
         if self._on_job is not None:
             cb, jid, state, error = self._on_job, job.id, job.state, job.error
@@ -368,9 +298,9 @@ class TicketPrinter:
 
     def _status_changed_locked(self) -> None:
         self._changed.notify_all()
-        if self._on_status is not None:
-            cb, snap = self._on_status, self._snapshot_locked()
-            self._events.append(lambda: cb(snap))
+        if self._on_state is not None:
+            cb, snap = self._on_state, self._snapshot_locked()
+            self._events.append(lambda: cb(self.name, snap.device_state, snap.message_vi))
 
     def _deliver(self) -> None:
         """Run the queued callbacks (worker thread only, so listeners see changes in order)."""
@@ -390,7 +320,7 @@ class TicketPrinter:
 
     # ---------------------------------------------------------------- worker
     def _run(self) -> None:
-        backoff = self.reconnect_initial
+        self._backoff.reset()
         next_connect = 0.0
         next_poll = 0.0
         try:
@@ -400,11 +330,10 @@ class TicketPrinter:
                 if not self._connected:
                     if now >= next_connect:
                         if self._connect():
-                            backoff = self.reconnect_initial
+                            self._backoff.reset()
                             next_poll = 0.0
                             continue
-                        next_connect = time.monotonic() + backoff
-                        backoff = min(backoff * 2, self.reconnect_max)
+                        next_connect = time.monotonic() + self._backoff.next()
                     self._expire_jobs()
                     self._sleep(max(0.0, min(next_connect - time.monotonic(), self.status_interval)))
                     continue
@@ -414,8 +343,7 @@ class TicketPrinter:
                     next_poll = now + self.status_interval
                     self._poll()
                     if not self._connected:
-                        next_connect = time.monotonic() + backoff
-                        backoff = min(backoff * 2, self.reconnect_max)
+                        next_connect = time.monotonic() + self._backoff.next()
                         continue
 
                 self._expire_jobs()
@@ -425,15 +353,13 @@ class TicketPrinter:
                     next_poll = now + self.status_interval
                     self._poll()
                     if not self._connected:
-                        next_connect = time.monotonic() + backoff
-                        backoff = min(backoff * 2, self.reconnect_max)
+                        next_connect = time.monotonic() + self._backoff.next()
                         continue
                 job = self._next_job()
                 if job is not None:
                     self._print(job)
                     if not self._connected:
-                        next_connect = time.monotonic() + backoff
-                        backoff = min(backoff * 2, self.reconnect_max)
+                        next_connect = time.monotonic() + self._backoff.next()
                     else:
                         next_poll = 0.0  # look at the printer right after a job
                     continue
@@ -507,7 +433,7 @@ class TicketPrinter:
         with self._lock:
             return self._connected and self._printer_status.ok
 
-    def _next_job(self) -> _Job | None:
+    def _next_job(self) -> Job | None:
         with self._lock:
             if not self._queue or not (self._connected and self._printer_status.ok):
                 return None
@@ -531,7 +457,7 @@ class TicketPrinter:
                     f"Không in được vé sau {_seconds_vi(self.job_timeout)} giây chờ: {reason}",
                 )
 
-    def _print(self, job: _Job) -> None:
+    def _print(self, job: Job) -> None:
         try:
             data = job.data if job.data is not None else run_blocking(encode_document, job.doc, self.profile)
         except Exception as exc:
@@ -560,12 +486,12 @@ class TicketPrinter:
             return
         self._end_job(job, DONE, None)
 
-    def _requeue(self, job: _Job) -> None:
+    def _requeue(self, job: Job) -> None:
         with self._lock:
             job.state = QUEUED
             self._job_event_locked(job)
 
-    def _end_job(self, job: _Job, state: str, error: str | None) -> None:
+    def _end_job(self, job: Job, state: str, error: str | None) -> None:
         with self._lock:
             self._finish_locked(job, state, error)
             if self._state == BUSY:

@@ -25,7 +25,7 @@ from abc import ABC, abstractmethod
 from typing import Any, Callable
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from ..blocking import run_blocking
+from motcua_runtime import run_blocking
 from .status import status_query
 
 log = logging.getLogger(__name__)

@@ -13,11 +13,15 @@ Nothing a caller does waits for the device: public methods queue a job and retur
 A command for a device replaces the older command of the same kind for that device
 (the newest number wins); a poll of a kind already queued for a device is dropped.
 
-States (port and every device): connecting, ready, error, lost, closed. Every change goes
-through :meth:`SerialBus._set_state`, which logs it and calls ``on_state(name, state,
-detail)``; ``name`` is the bus name for the port (e.g. ``"keypads"``) and
-``"<bus>:<kind>:<number>"`` for a device (e.g. ``"keypads:keypad:3"``); ``detail`` is a
-Vietnamese sentence for people.
+States (port and every device, drivers.state.DeviceState): connecting, ready, error, lost,
+closed. Every change goes through :meth:`SerialBus._set_state`, which logs it and calls
+``on_state(name, state, detail)`` (the contract of every driver, drivers.state); ``name`` is
+the bus name for the port (e.g. ``"keypads"``) and ``"<bus>:<kind>:<number>"`` for a device
+(e.g. ``"keypads:keypad:3"``); ``detail`` is a Vietnamese sentence for people.
+
+URLs: a port path may carry its line settings (``/dev/ttyUSB0?baudrate=19200&parity=E``,
+:mod:`.settings`); ``sim://`` starts the bus's simulated twin (:mod:`.sim`, speaking the same
+bytes over a loopback socket) on ``start()`` and opens it; the twin is ``bus.simulator``.
 """
 
 from __future__ import annotations
@@ -28,163 +32,16 @@ import logging
 import queue
 import threading
 import time
-from dataclasses import dataclass
 from typing import Any, Callable
 
 import serial
 
+from ..reconnect import Backoff
+from ..state import CLOSED, CONNECTING, ERROR, LOST, READY, DeviceState, StateCallback, log_level
+from .jobs import DROP, RETRY, DeviceSlot, Dispatcher, Job, LinkBroken, LinkDown, StateInfo
+from .settings import SIM_URL, BusSettings, split_serial_url
+
 log = logging.getLogger(__name__)
-
-CONNECTING = "connecting"
-READY = "ready"
-ERROR = "error"
-LOST = "lost"
-CLOSED = "closed"
-STATES = (CONNECTING, READY, ERROR, LOST, CLOSED)
-
-StateListener = Callable[[str, str, str], None]
-
-# Outcomes of one command run by the writer.
-DONE = "done"  # delivered: forget it
-RETRY = "retry"  # the device did not answer: keep it queued, try again later
-DROP = "drop"  # the device refused it: retrying cannot help
-
-
-@dataclass(frozen=True)
-class BusSettings:
-    """Every timing of a bus, by name (seconds unless said otherwise).
-
-    baudrate, bytesize, parity, stopbits
-                        line settings (keypads, boards: 9600 8N1)
-    read_timeout        one read's wait; also the quiet gap after which a half-received
-                        frame is dropped as noise
-    write_timeout       a write that takes longer fails and the link is reopened
-    reply_timeout       how long a device's answer is awaited
-    retries             extra sends of a command whose answer did not come
-    poll_interval       time between two polls of the same device (heartbeat; a key press
-                        reaches the host within about this)
-    lost_after          polls in a row without an answer before a device is declared lost
-    lost_poll_interval  time between polls of a device that is lost
-    reconnect_initial   first wait before reopening a port that failed (doubles each time)
-    reconnect_max       longest wait between two reopen attempts
-    reopen_when_silent  when every device of an open port has been lost this long, the
-                        port is closed and reopened (a half-dead TCP serial server, a stuck
-                        USB adapter); 0 never reopens for silence
-    local_echo          the adapter echoes what the host sends (2-wire RS-485 without echo
-                        suppression): the echo of each request is skipped
-    max_pending         commands kept while devices are away; the oldest go first beyond it
-    """
-
-    baudrate: int = 9600
-    bytesize: int = 8
-    parity: str = "N"
-    stopbits: float = 1
-    read_timeout: float = 0.05
-    write_timeout: float = 1.0
-    reply_timeout: float = 0.25
-    retries: int = 2
-    poll_interval: float = 0.5
-    lost_after: int = 3
-    lost_poll_interval: float = 2.0
-    reconnect_initial: float = 0.5
-    reconnect_max: float = 10.0
-    reopen_when_silent: float = 30.0
-    local_echo: bool = False
-    max_pending: int = 256
-
-    def __post_init__(self) -> None:
-        positive = ("read_timeout", "write_timeout", "reply_timeout", "poll_interval",
-                    "lost_poll_interval", "reconnect_initial", "reconnect_max")
-        for field in positive:
-            if getattr(self, field) <= 0:
-                raise ValueError(f"{field} must be > 0")
-        if self.reopen_when_silent < 0:
-            raise ValueError("reopen_when_silent must be >= 0")
-        if self.lost_after < 1 or self.retries < 0 or self.max_pending < 1:
-            raise ValueError("lost_after >= 1, retries >= 0, max_pending >= 1")
-
-
-def make_settings(base: BusSettings | None, overrides: dict[str, Any]) -> BusSettings:
-    """``base`` (or the defaults) with the named settings replaced."""
-    return dataclasses.replace(base or BusSettings(), **overrides)
-
-
-@dataclass(frozen=True)
-class StateInfo:
-    """The last state of the port or of one device."""
-
-    name: str
-    state: str
-    detail: str
-    since: float  # wall-clock time of the change
-
-
-@dataclass
-class Job:
-    """One unit of work for the writer. ``kind`` + ``key`` identify it for coalescing."""
-
-    kind: str
-    key: int | None
-    data: Any = None
-    poll: bool = False
-
-
-@dataclass
-class _Device:
-    key: int
-    kind: str
-    number: int
-    state: str = CONNECTING
-    silent: int = 0
-    next_poll: float = 0.0
-    next_try: float = 0.0
-
-
-class LinkBroken(Exception):
-    """The port failed while the writer used it (``generation``: which opening of it)."""
-
-    def __init__(self, reason: str, generation: int = -1) -> None:
-        super().__init__(reason)
-        self.generation = generation
-
-
-@dataclass(frozen=True)
-class _LinkDown:
-    """Put among the answers when a link closes, so a waiting writer gives up at once."""
-
-    generation: int
-
-
-class _Dispatcher:
-    """Runs listener calls one after another on its own thread."""
-
-    def __init__(self, name: str) -> None:
-        self._queue: queue.Queue[tuple[Callable[..., Any], tuple[Any, ...]] | None] = queue.Queue()
-        self._thread = threading.Thread(target=self._run, name=f"serialdev-{name}-events",
-                                        daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def submit(self, fn: Callable[..., Any] | None, *args: Any) -> None:
-        if fn is not None:
-            self._queue.put((fn, args))
-
-    def stop(self, timeout: float) -> None:
-        self._queue.put(None)
-        if self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._thread.join(timeout)
-
-    def _run(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            fn, args = item
-            try:
-                fn(*args)
-            except Exception:  # a listener's bug must not stop the bus
-                log.exception("serial device listener %r failed", fn)
 
 
 class SerialBus:
@@ -204,15 +61,19 @@ class SerialBus:
         *,
         name: str,
         settings: BusSettings,
-        on_state: StateListener | None = None,
+        on_state: StateCallback | None = None,
     ) -> None:
         if not url:
             raise ValueError("a serial URL is needed (e.g. /dev/ttyUSB0, socket://host:port)")
         if ":" in name:
             raise ValueError("bus name must not contain ':'")
-        self.url = url
+        path, line = split_serial_url(url)
+        self.configured_url = url
+        self.simulated = path.startswith(SIM_URL)
+        self.simulator: Any = None  # the simulated twin of a ``sim://`` bus, once started
+        self.url = path
         self.name = name
-        self.settings = settings
+        self.settings = settings if not line else dataclasses.replace(settings, **line)
         self._on_state = on_state
         self._lock = threading.RLock()
         self._cond = threading.Condition(self._lock)
@@ -220,7 +81,7 @@ class SerialBus:
         self._started = False
         self._reader: threading.Thread | None = None
         self._writer: threading.Thread | None = None
-        self._events = _Dispatcher(name)
+        self._events = Dispatcher(name)
         self._port: serial.SerialBase | None = None
         self._link_up = False
         self._ever_up = False
@@ -234,7 +95,7 @@ class SerialBus:
             collections.OrderedDict())
         self._polls: collections.OrderedDict[tuple[str, int | None], Job] = (
             collections.OrderedDict())
-        self._devices: dict[int, _Device] = {}
+        self._devices: dict[int, DeviceSlot] = {}
         self._states: dict[str, StateInfo] = {}
         self._stats: collections.Counter[str] = collections.Counter()
         self._set_state(name, CONNECTING, f"Chưa mở cổng {url}", notify=False)
@@ -247,6 +108,9 @@ class SerialBus:
             if self._started:
                 raise RuntimeError(f"{self.name} already started")
             self._started = True
+        if self.simulated and self.simulator is None:
+            self.simulator = self._make_simulator().start()
+            self.url = self.simulator.url
         self._events.start()
         self._set_state(self.name, CONNECTING, f"Đang mở cổng {self.url}", force=True)
         self._reader = threading.Thread(target=self._reader_main,
@@ -264,11 +128,13 @@ class SerialBus:
             dropped = len(self._commands)
             self._commands.clear()
             self._polls.clear()
-        self._replies.put(_LinkDown(self._generation))
+        self._replies.put(LinkDown(self._generation))
         for thread in (self._writer, self._reader):
             if thread is not None and thread.is_alive():
                 thread.join(timeout)
         self._close_port()
+        if self.simulator is not None:
+            self.simulator.stop()
         if dropped:
             log.info("%s: stopped with %d undelivered command(s)", self.name, dropped)
         with self._lock:
@@ -287,7 +153,7 @@ class SerialBus:
         self.stop()
 
     @property
-    def state(self) -> str:
+    def state(self) -> DeviceState:
         """The port's state."""
         with self._lock:
             return self._states[self.name].state
@@ -304,7 +170,7 @@ class SerialBus:
 
     # ------------------------------------------------------------------ states
 
-    def _set_state(self, name: str, state: str, detail: str, *, notify: bool = True,
+    def _set_state(self, name: str, state: DeviceState, detail: str, *, notify: bool = True,
                    force: bool = False) -> None:
         """The one place where a state changes: log it and tell ``on_state``."""
         with self._lock:
@@ -316,18 +182,17 @@ class SerialBus:
                 return
             self._states[name] = StateInfo(name, state, detail, time.time())
             if notify:
-                level = logging.WARNING if state in (ERROR, LOST) else logging.INFO
-                log.log(level, "%s: %s -> %s (%s)", name, old.state if old else "-", state,
+                log.log(log_level(state), "%s: %s -> %s (%s)", name, old.state if old else "-", state,
                         detail)
                 self._events.submit(self._on_state, name, state, detail)
 
-    def _device_name_for(self, device: _Device) -> str:
+    def _device_name_for(self, device: DeviceSlot) -> str:
         return f"{self.name}:{device.kind}:{device.number}"
 
-    def _device_label(self, device: _Device) -> str:
+    def _device_label(self, device: DeviceSlot) -> str:
         return f"{self.device_labels.get(device.kind, 'Thiết bị')} {device.number}"
 
-    def _set_device_state(self, key: int, state: str, detail: str) -> None:
+    def _set_device_state(self, key: int, state: DeviceState, detail: str) -> None:
         with self._lock:
             device = self._devices[key]
             device.state = state
@@ -337,7 +202,7 @@ class SerialBus:
         with self._cond:
             if key in self._devices:
                 return
-            device = _Device(key, kind, number)
+            device = DeviceSlot(key, kind, number)
             self._devices[key] = device
             self._set_state(self._device_name_for(device), CONNECTING,
                             f"{self._device_label(device)}: đang chờ trả lời", notify=False)
@@ -524,7 +389,7 @@ class SerialBus:
                 stale = self._replies.get_nowait()
             except queue.Empty:
                 break
-            if isinstance(stale, _LinkDown) and stale.generation == generation:
+            if isinstance(stale, LinkDown) and stale.generation == generation:
                 raise LinkBroken("mất kết nối", generation)
         try:
             port.write(frame)
@@ -544,7 +409,7 @@ class SerialBus:
                 item = self._replies.get(timeout=remaining)
             except queue.Empty:
                 return None
-            if isinstance(item, _LinkDown):
+            if isinstance(item, LinkDown):
                 if item.generation == generation:
                     raise LinkBroken("mất kết nối", generation)
                 continue
@@ -576,17 +441,17 @@ class SerialBus:
         )
 
     def _reader_main(self) -> None:
-        delay = self.settings.reconnect_initial
+        s = self.settings
+        backoff = Backoff(s.reconnect_initial, max(s.reconnect_initial, s.reconnect_max))
         while not self._stopping.is_set():
             try:
                 port = self._open_port()
             except Exception as exc:  # SerialException, OSError, ValueError (bad URL)
                 self._open_failed(exc)
-                if self._stopping.wait(delay):
+                if backoff.wait(self._stopping):
                     break
-                delay = min(delay * 2, self.settings.reconnect_max)
                 continue
-            delay = self.settings.reconnect_initial
+            backoff.reset()
             self._link_opened(port)
             reason = self._read_until_broken(port)
             self._link_closed(reason)
@@ -661,7 +526,7 @@ class SerialBus:
         self._close_port()
         with self._lock:
             generation = self._generation
-        self._replies.put(_LinkDown(generation))
+        self._replies.put(LinkDown(generation))
         if self._stopping.is_set():
             return
         log.warning("%s: port %s closed: %s", self.name, self.url, reason)
@@ -725,3 +590,7 @@ class SerialBus:
     def _execute(self, job: Job) -> str:
         """Run one job on the writer thread; return DONE, RETRY or DROP."""
         raise NotImplementedError
+
+    def _make_simulator(self) -> Any:
+        """The simulated twin of this bus (not started), for a ``sim://`` URL."""
+        raise ValueError(f"{self.name}: sim:// is not available for {type(self).__name__}")

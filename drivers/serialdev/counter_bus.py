@@ -14,9 +14,12 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable, Iterable
 
+from ..state import StateCallback
 from . import counter_protocol as proto
-from .base import DONE, DROP, RETRY, BusSettings, Job, SerialBus, StateListener, make_settings
+from .base import SerialBus
 from .framing import Frame, encode_frame, split_frames
+from .jobs import DONE, DROP, RETRY, Job
+from .settings import BusSettings, make_settings
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +50,7 @@ class CounterBus(SerialBus):
         rating_boxes: Iterable[int] = (),
         on_key: KeyListener | None = None,
         on_rating: RatingListener | None = None,
-        on_state: StateListener | None = None,
+        on_state: StateCallback | None = None,
         name: str = "counter-bus",
         settings: BusSettings | None = None,
         **overrides: Any,
@@ -109,6 +112,11 @@ class CounterBus(SerialBus):
         return self._queue_poll("poll", self._wire(address, kind))
 
     # ------------------------------------------------------------------ internals
+
+    def _make_simulator(self) -> Any:
+        from .sim import SimCounterBus
+
+        return SimCounterBus(self.keypads, self.rating_boxes)
 
     def _wire(self, number: int, kind: str) -> int:
         wire = (proto.keypad_wire_address(number) if kind == KEYPAD
@@ -232,13 +240,18 @@ class KeypadBus(CounterBus):
         addresses: Iterable[int],
         *,
         on_key: KeyListener | None = None,
-        on_state: StateListener | None = None,
+        on_state: StateCallback | None = None,
         name: str = "keypads",
         settings: BusSettings | None = None,
         **overrides: Any,
     ) -> None:
         super().__init__(url, keypads=addresses, on_key=on_key, on_state=on_state, name=name,
                          settings=settings, **overrides)
+
+    def _make_simulator(self) -> Any:
+        from .sim import SimKeypads
+
+        return SimKeypads(self.keypads)
 
 
 class RatingBoxBus(CounterBus):
@@ -250,7 +263,7 @@ class RatingBoxBus(CounterBus):
         addresses: Iterable[int],
         *,
         on_rating: RatingListener | None = None,
-        on_state: StateListener | None = None,
+        on_state: StateCallback | None = None,
         name: str = "ratings",
         settings: BusSettings | None = None,
         **overrides: Any,
@@ -260,4 +273,9 @@ class RatingBoxBus(CounterBus):
 
     def poll_now(self, address: int, kind: str = RATING) -> bool:
         return super().poll_now(address, kind)
+
+    def _make_simulator(self) -> Any:
+        from .sim import SimRatingBoxes
+
+        return SimRatingBoxes(self.rating_boxes)
 

@@ -20,11 +20,14 @@ from __future__ import annotations
 import logging
 from typing import Any, Iterable
 
+from ..state import StateCallback
 from . import ascii_board
 from . import modbus_rtu as rtu
-from .base import DONE, DROP, RETRY, BusSettings, Job, SerialBus, StateListener, make_settings
+from .base import SerialBus
 from .framing import Rejected
+from .jobs import DONE, DROP, RETRY, Job
 from .lines import split_lines
+from .settings import BusSettings, make_settings
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +45,7 @@ class LedBoardBus(SerialBus):
         url: str,
         protocol: str = "modbus",
         *,
-        on_state: StateListener | None = None,
+        on_state: StateCallback | None = None,
         units: Iterable[int] = (),
         name: str = "led",
         register: int = 0,
@@ -100,6 +103,12 @@ class LedBoardBus(SerialBus):
         return self._queue_poll("poll", unit)
 
     # ------------------------------------------------------------------ internals
+
+    def _make_simulator(self) -> Any:
+        from .sim import SimAsciiBoards, SimModbusBoards
+
+        sim = SimModbusBoards if self.protocol == "modbus" else SimAsciiBoards
+        return sim(self.units)
 
     def _check_unit(self, unit: int) -> None:
         if self.protocol == "modbus" and not rtu.UNIT_FIRST <= unit <= rtu.UNIT_LAST:

@@ -10,9 +10,12 @@ import logging
 import time
 from typing import Any, Callable
 
-from .base import DONE, BusSettings, Job, SerialBus, StateListener, make_settings
+from ..state import StateCallback
+from .base import SerialBus
 from .framing import Rejected
+from .jobs import DONE, Job
 from .lines import split_lines
+from .settings import BusSettings, make_settings
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +66,7 @@ class SerialScanner(SerialBus):
         url: str,
         *,
         on_code: CodeListener | None = None,
-        on_state: StateListener | None = None,
+        on_state: StateCallback | None = None,
         name: str = "scanner",
         max_code_length: int = MAX_CODE,
         code_gap: float = 0.3,
@@ -78,6 +81,11 @@ class SerialScanner(SerialBus):
         self.code_gap = code_gap
         self.gap_ends_code = gap_ends_code
         self._last_rx = 0.0
+
+    def _make_simulator(self) -> Any:
+        from .sim import SimScanner
+
+        return SimScanner()
 
     def _parse(self, data: bytes) -> tuple[list[str], list[Rejected], bytes]:
         return split_codes(data, self.max_code_length)

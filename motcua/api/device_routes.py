@@ -1,4 +1,6 @@
-"""Devices: their states, print jobs, and fault injection into simulated devices (admin)."""
+"""Devices: their states, print jobs, and fault injection into simulated devices (admin).
+
+Everything goes through the device registry (`motcua/devices/`); nothing here imports a driver."""
 from __future__ import annotations
 
 from flask import jsonify
@@ -7,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..web.authz import require, services
 from ..web.errors import ApiError
 from ..web.request import json_body, parse
-from . import bp
+from .blueprint import bp
 
 
 class SimulateIn(BaseModel):
@@ -24,7 +26,7 @@ class SimulateIn(BaseModel):
 def _registry():
     reg = services().devices
     if reg is None:
-        raise ApiError(409, "no_devices", "Hệ thống đang chạy không có thiết bị.")
+        raise ApiError("no_devices", "Hệ thống đang chạy không có thiết bị.", 409)
     return reg
 
 
@@ -39,7 +41,7 @@ def devices():
 def print_job(job_id: str):
     st = _registry().job_state(job_id[:40])
     if st is None:
-        raise ApiError(404, "unknown_job", "Không tìm thấy lệnh in này.")
+        raise ApiError("unknown_job", "Không tìm thấy lệnh in này.", 404)
     return jsonify(st)
 
 
@@ -56,9 +58,9 @@ def simulate(name: str):
             return jsonify({"ok": True, "device": name, "action": body.action})
         reg.simulate(name[:40], fault=body.fault, delay_s_per_kb=body.delay_s_per_kb)
     except KeyError:
-        raise ApiError(404, "unknown_device", f"Không có thiết bị mô phỏng tên '{name[:40]}'.") from None
+        raise ApiError("unknown_device", f"Không có thiết bị mô phỏng tên '{name[:40]}'.", 404) from None
     except (ValueError, TypeError) as exc:
-        raise ApiError(422, "invalid", f"Thao tác giả lập không hợp lệ: {exc}") from None
+        raise ApiError("invalid", f"Thao tác giả lập không hợp lệ: {exc}", 422) from None
     return jsonify({"ok": True, "device": name, "fault": body.fault})
 
 
@@ -68,4 +70,4 @@ def simulated(name: str):
     try:
         return jsonify(_registry().simulated_state(name[:40]))
     except KeyError:
-        raise ApiError(404, "unknown_device", f"Không có thiết bị mô phỏng tên '{name[:40]}'.") from None
+        raise ApiError("unknown_device", f"Không có thiết bị mô phỏng tên '{name[:40]}'.", 404) from None

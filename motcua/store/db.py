@@ -278,7 +278,7 @@ class WalCheckpointer:
     and that commit then waits for the copy and its fsync: on a slow disk a ticket request
     now and then took hundreds of milliseconds (and under gevent, every screen waited with
     it). Here commits only append to the log; this thread checkpoints every `interval`
-    seconds on its own connection, in a native thread (drivers.blocking.run_blocking), so a
+    seconds on its own connection, in a native thread (motcua_runtime.run_blocking), so a
     slow disk delays nobody. Durability is unchanged: a commit is in the log (WAL,
     synchronous=NORMAL) before it returns, as before.
     """
@@ -317,7 +317,7 @@ class WalCheckpointer:
             conn.close()
 
     def _run(self) -> None:
-        from drivers.blocking import run_blocking
+        from motcua_runtime import run_blocking
 
         while not self._stop.wait(self.interval):
             run_blocking(self.checkpoint)

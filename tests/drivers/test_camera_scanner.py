@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from drivers.camera import CameraScanner, CameraSettings, ScannerState, SourceLost
+from drivers.camera import CameraScanner, CameraSettings, SourceLost
+from drivers.state import DeviceState
 from drivers.camera.dedupe import CodeDeduper
 from drivers.camera.frame_slot import FrameSlot
 
@@ -33,7 +34,7 @@ class Recorder:
 
     def __init__(self, fail_first_code: bool = False) -> None:
         self.codes: list[tuple[str, str]] = []
-        self.states: list[tuple[ScannerState, str]] = []
+        self.states: list[tuple[DeviceState, str]] = []
         self._lock = threading.Lock()
         self._fail = fail_first_code
 
@@ -44,7 +45,7 @@ class Recorder:
                 self._fail = False
                 raise RuntimeError("the kiosk screen was busy")
 
-    def on_state(self, state: ScannerState, detail: str) -> None:
+    def on_state(self, name: str, state: DeviceState, detail: str) -> None:
         with self._lock:
             self.states.append((state, detail))
 
@@ -92,7 +93,7 @@ def test_a_dropped_receipt_image_fires_on_code_once(folder):
     scanner = make_scanner(folder, rec)
     scanner.start()
     try:
-        assert rec.wait(lambda: scanner.state == ScannerState.READY)
+        assert rec.wait(lambda: scanner.state == DeviceState.READY)
         drop(folder, "receipt.png", bi.code128_frame(CODE_1))
         assert rec.wait(lambda: rec.codes)
         assert rec.codes == [(CODE_1, "code128")]
@@ -106,7 +107,7 @@ def test_a_dropped_receipt_image_fires_on_code_once(folder):
     finally:
         assert scanner.stop() is True
     assert rec.state_names() == ["connecting", "ready", "closed"]
-    assert scanner.state == ScannerState.CLOSED
+    assert scanner.state == DeviceState.CLOSED
     assert rec.states[1][1] == f"Camera {folder} đã sẵn sàng"
 
 
@@ -168,7 +169,7 @@ def test_a_missing_device_reports_error_and_stop_does_not_hang():
     names = rec.state_names()
     assert names[:2] == ["connecting", "error"] and names[-1] == "closed"
     assert "ready" not in names
-    error_detail = next(d for s, d in rec.states if s == ScannerState.ERROR)
+    error_detail = next(d for s, d in rec.states if s == DeviceState.ERROR)
     assert "không tìm thấy camera /dev/video99" in error_detail and "thử lại sau" in error_detail
     assert rec.codes == []
 
@@ -177,7 +178,7 @@ def test_an_unplugged_folder_camera_is_lost_then_reconnected(folder):
     rec = Recorder()
     scanner = make_scanner(folder, rec, reconnect_delay=0.05, reconnect_max_delay=0.2)
     with scanner:
-        assert rec.wait(lambda: scanner.state == ScannerState.READY)
+        assert rec.wait(lambda: scanner.state == DeviceState.READY)
         shutil.rmtree(folder)
         assert rec.wait(lambda: "lost" in rec.state_names())
         assert rec.wait(lambda: rec.state_names()[-1] == "ready" and folder.is_dir())
@@ -189,7 +190,7 @@ def test_an_unplugged_folder_camera_is_lost_then_reconnected(folder):
     assert names[: lost + 1] == ["connecting", "ready", "lost"]
     assert names[lost + 1 : lost + 3] == ["connecting", "ready"]
     assert rec.codes == [(CODE_2, "code128")]
-    lost_detail = next(d for s, d in rec.states if s == ScannerState.LOST)
+    lost_detail = next(d for s, d in rec.states if s == DeviceState.LOST)
     assert lost_detail.startswith("Mất kết nối camera")
 
 
@@ -246,7 +247,7 @@ def test_a_live_device_that_drops_out_is_reopened():
         fps_limit=None,
     )
     with scanner:
-        assert rec.wait(lambda: source.opened == 2 and scanner.state == ScannerState.READY)
+        assert rec.wait(lambda: source.opened == 2 and scanner.state == DeviceState.READY)
         assert rec.wait(lambda: scanner.stats().frames_decoded >= 1)
     assert rec.wait(lambda: source.closed >= 2)
     names = rec.state_names()
@@ -266,9 +267,9 @@ def test_stop_returns_even_when_a_driver_call_hangs():
         source_factory=lambda spec, settings: source,
     )
     scanner.start()
-    assert rec.wait(lambda: scanner.state == ScannerState.READY)
+    assert rec.wait(lambda: scanner.state == DeviceState.READY)
     assert scanner.stop(timeout=0.2) is False  # the reader is stuck in read()
-    assert scanner.state == ScannerState.CLOSED
+    assert scanner.state == DeviceState.CLOSED
     release.set()  # the driver call returns at last
     assert rec.wait(lambda: source.closed >= 1)
     assert rec.state_names() == ["connecting", "ready", "closed"]  # no late "lost"
@@ -279,7 +280,7 @@ def test_start_is_idempotent_and_a_scanner_can_be_restarted(folder):
     scanner = make_scanner(folder, rec)
     scanner.start()
     scanner.start()
-    assert rec.wait(lambda: scanner.state == ScannerState.READY)
+    assert rec.wait(lambda: scanner.state == DeviceState.READY)
     assert scanner.stop() and scanner.stop()
     scanner.start()
     drop(folder, "again.png", bi.code128_frame(CODE_3))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from drivers.printer.device import DeviceStatus, TicketPrinter
+from drivers.printer.device import TicketPrinter
 from drivers.printer.encoder import encode_document
 from drivers.printer.profile import get_profile
 from drivers.printer.sample import sample_ticket
@@ -25,15 +25,15 @@ class Recorder:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.jobs: list[tuple[str, str, str | None]] = []
-        self.statuses: list[DeviceStatus] = []
+        self.statuses: list[tuple[str, str]] = []  # (state, detail) as on_state reported them
 
     def on_job(self, job_id: str, state: str, error: str | None) -> None:
         with self.lock:
             self.jobs.append((job_id, state, error))
 
-    def on_status(self, status: DeviceStatus) -> None:
+    def on_state(self, name: str, state: str, detail: str) -> None:
         with self.lock:
-            self.statuses.append(status)
+            self.statuses.append((state, detail))
 
     def states_of(self, job_id: str) -> list[str]:
         with self.lock:
@@ -60,7 +60,7 @@ def printer(tmp_path: Path, recorder: Recorder):
         reconnect_initial=0.05,
         reconnect_max=0.2,
         on_job=recorder.on_job,
-        on_status=recorder.on_status,
+        on_state=recorder.on_state,
     )
     tp.start()
     yield tp
@@ -171,7 +171,7 @@ def test_status_callbacks_follow_the_fault(printer: TicketPrinter, recorder: Rec
 
     def messages() -> list[str]:
         with recorder.lock:
-            return [s.message_vi for s in recorder.statuses]
+            return [detail for _state, detail in recorder.statuses]
 
     def recovered() -> bool:
         seen = messages()
@@ -219,7 +219,7 @@ def test_stop_after_work_closes_everything(printer: TicketPrinter, recorder: Rec
     assert printer.wait_job(job_id, 10).state == "done"
     printer.stop()
     assert printer.status().state == "closed"
-    assert recorder.statuses[-1].state == "closed"
+    assert recorder.statuses[-1][0] == "closed"
     assert not printer.transport.is_open
     printer.stop()  # a second stop is harmless
     with pytest.raises(RuntimeError):

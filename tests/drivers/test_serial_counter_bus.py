@@ -10,7 +10,7 @@ from typing import Iterator
 import pytest
 
 from drivers.serialdev import CounterBus, KeypadBus, RatingBoxBus
-from drivers.serialdev.base import CLOSED, CONNECTING, LOST, READY
+from drivers.state import CLOSED, CONNECTING, LOST, READY
 from drivers.serialdev.framing import encode_frame
 from drivers.serialdev.sim import SimCounterBus, SimKeypads, SimRatingBoxes
 

@@ -10,7 +10,7 @@ from typing import Iterator
 import pytest
 
 from drivers.serialdev import LedBoardBus, SerialScanner
-from drivers.serialdev.base import CLOSED, LOST, READY
+from drivers.state import CLOSED, LOST, READY
 from drivers.serialdev.modbus_rtu import with_crc
 from drivers.serialdev.sim import SimAsciiBoards, SimModbusBoards, SimScanner
 

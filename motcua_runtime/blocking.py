@@ -1,4 +1,4 @@
-"""Running blocking or CPU-heavy driver calls without stalling the server.
+"""Running blocking or CPU-heavy calls without stalling the server.
 
 `motcua serve` runs on gevent (cooperative greenlets in one OS thread; docs/architecture.md).
 A C call that blocks or computes for long (a USB bulk write, an OpenCV frame grab, decoding

@@ -1,13 +1,13 @@
-"""What goes on paper: the ticket and the procedure checklist, as generic print documents."""
+"""What goes on paper: the ticket and the procedure checklist, as generic print documents
+(drivers/printer's document model; the printer turns them into ESC/POS bytes)."""
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from drivers.printer import BigText, Cut, Feed, PrintDocument, QRCode, Rule, Text
-
 from config.schema import OfficeConfig
+from drivers.printer import BigText, Cut, Feed, PrintDocument, QRCode, Rule, Text
 
 
 def _wait_line(ticket: dict[str, Any]) -> str:

@@ -1,0 +1,300 @@
+"""The device registry: one long-lived driver object per configured device, their states,
+and the bus subscriptions that give the devices their work.
+
+Screens never touch devices. The registry subscribes to the event bus: `ticket:issued`
+(print the ticket when the event carries a print job), `queue:state` (LED boards and keypad
+displays) and `ticket:finished` (rating boxes); routes call it only to plan a print job,
+to reprint, to print a checklist and to read the states. Device states are published as
+`device:status` to staff and kiosks, print jobs as `print:job` (motcua/devices/print_jobs.py),
+codes read as `kiosk:scan` (motcua/devices/bindings.py).
+
+Every device URL goes to its driver as configured: `sim://` (serial devices) and
+`virtual://` (printer) start the driver's simulated twin, a `folder://` camera reads files.
+A device that fails to start is reported `error`, is retried by its driver, and never
+stops the office.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+from config.schema import DeviceConfig, OfficeConfig
+from drivers.camera import CameraScanner
+from drivers.printer import TicketPrinter, get_profile
+from drivers.serialdev import KeypadBus, LedBoardBus, RatingBoxBus, SerialScanner
+from drivers.state import DeviceState
+
+from ..events import DEVICE_STATUS, QUEUE_STATE, TICKET_FINISHED, TICKET_ISSUED, EventBus
+from .bindings import Bindings
+from .print_jobs import PrintJobs
+
+log = logging.getLogger(__name__)
+
+# Vietnamese labels of the states every driver reports (drivers.state), and the registry's own.
+UNSUPPORTED = "unsupported"
+STATE_VI = {
+    DeviceState.READY: "Sẵn sàng", DeviceState.CONNECTING: "Đang kết nối", DeviceState.BUSY: "Đang làm việc",
+    DeviceState.ERROR: "Gặp sự cố", DeviceState.LOST: "Mất kết nối", DeviceState.CLOSED: "Đã dừng",
+    UNSUPPORTED: "Chưa hỗ trợ",
+}
+SCREEN_KINDS = ("kiosk", "display", "rating")  # browsers: nothing to drive
+STATUS_AUDIENCE = ("staff", "kiosks")
+
+
+@dataclass(frozen=True)
+class DeviceContext:
+    """What the device layer needs from the application (no Flask)."""
+
+    config: OfficeConfig
+    store: Any  # motcua.store.Store
+    engine: Any  # motcua.queue.QueueEngine
+    bus: EventBus
+    dossiers: Any = None  # the DossierStore (public_by_code), when there is one
+    data_dir: Path | None = None
+
+    @classmethod
+    def of(cls, services: Any) -> "DeviceContext":
+        """The context of the application's `Services`."""
+        return cls(config=services.config, store=services.store, engine=services.engine, bus=services.bus,
+                   dossiers=services.dossiers, data_dir=Path(services.settings.data_dir))
+
+
+class DeviceRegistry:
+    def __init__(self, ctx: DeviceContext | Any):
+        self.ctx = ctx if isinstance(ctx, DeviceContext) else DeviceContext.of(ctx)
+        self.config = self.ctx.config
+        self._lock = threading.Lock()
+        self._status: dict[str, dict[str, Any]] = {}
+        self._stoppers: list[Callable[[], None]] = []
+        self.adapters: dict[str, Any] = {}  # device name -> driver object
+        self.sims: dict[str, Any] = {}  # device name -> simulated twin of a `sim://` device
+        self._units: dict[str, list[int]] = {}  # device name -> addresses/units on its bus
+        self.bindings = Bindings(self.ctx)
+        self.jobs = PrintJobs(self.ctx, self.status_of)
+        bus = self.ctx.bus
+        self._unsubscribe = [
+            bus.subscribe(self.jobs.on_ticket_issued, names=[TICKET_ISSUED], label="devices-printing"),
+            bus.subscribe(self.bindings.on_queue_state, names=[QUEUE_STATE], label="devices-boards"),
+            bus.subscribe(self.bindings.on_ticket_finished, names=[TICKET_FINISHED], label="devices-rating-boxes"),
+        ]
+
+    # Life cycle -------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start every configured device (each connects in its own threads)."""
+        starters = {"printer": self._start_printer, "keypad": self._start_keypad, "led": self._start_led,
+                    "rating_box": self._start_rating_box, "scanner": self._start_scanner,
+                    "camera": self._start_camera}
+        for dev in self.config.devices:
+            if dev.kind in SCREEN_KINDS:
+                continue
+            starter = starters.get(dev.kind)
+            if starter is None:
+                self._set_status(dev.name, dev.kind, UNSUPPORTED, "Chưa hỗ trợ loại thiết bị này.")
+                continue
+            try:
+                starter(dev)
+            except Exception as exc:  # noqa: BLE001 - a bad device never stops the office
+                log.exception("device %s failed to start", dev.name)
+                self._set_status(dev.name, dev.kind, DeviceState.ERROR, f"Không khởi động được: {exc}")
+        if self.bindings.keypads or self.bindings.boards:
+            try:  # boards and keypads show what each counter serves now (after a restart too)
+                self.bindings.show_counters(self.ctx.engine.public_state())
+            except Exception:  # noqa: BLE001
+                log.exception("showing the counters on start failed")
+
+    def start_in_background(self) -> threading.Thread:
+        """start() on its own thread, so the server answers at once."""
+        th = threading.Thread(target=self.start, name="motcua-devices-start", daemon=True)
+        th.start()
+        return th
+
+    def stop(self) -> None:
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self.bindings.stop()
+        for fn in reversed(self._stoppers):
+            try:
+                fn()
+            except Exception:  # noqa: BLE001
+                log.exception("device stop failed")
+        self._stoppers.clear()
+
+    # Status -------------------------------------------------------------------------------
+    def _set_status(self, name: str, kind: str, state: str, detail: str = "", **extra: Any) -> None:
+        state = str(state)
+        body = {"name": name, "kind": kind, "state": state, "state_label": STATE_VI.get(state, state),
+                "detail": detail, "at": datetime.now(timezone.utc).isoformat(timespec="seconds"), **extra}
+        with self._lock:
+            prev = self._status.get(name)
+            self._status[name] = body
+        if prev and all(prev.get(k) == body.get(k) for k in ("state", "detail")):
+            return
+        log.info("device %s (%s): %s %s", name, kind, state, detail)
+        self.ctx.bus.emit(DEVICE_STATUS, body, STATUS_AUDIENCE)
+
+    def summary(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self._status.values())
+
+    def status_of(self, name: str) -> dict[str, Any] | None:
+        with self._lock:
+            return self._status.get(name)
+
+    def _state_cb(self, dev: DeviceConfig, kind: str) -> Callable[[str, DeviceState, str], None]:
+        """The drivers' on_state(name, state, detail) -> the status table. A device on a bus
+        (driver name "<bus>:<kind>:<address>") is shown as "<bus>/<address>" with its counter."""
+        amap = self._address_map(dev) if (dev.counters or dev.counter is not None) else {}
+
+        def on_state(name: str, state: DeviceState, detail: str) -> None:
+            if name == dev.name or ":" not in name:
+                self._set_status(dev.name, kind, state, detail)
+            else:
+                address = name.rsplit(":", 1)[-1]
+                counter = amap.get(int(address)) if address.isdigit() else None
+                self._set_status(f"{dev.name}/{address}", kind, state, detail, bus=dev.name, counter=counter)
+        return on_state
+
+    @staticmethod
+    def _address_map(dev: DeviceConfig) -> dict[int, int]:
+        if dev.counters:
+            return {int(a): int(c) for a, c in dev.counters.items()}
+        if dev.counter is not None:
+            return {1: dev.counter}
+        raise ValueError("cần 'counters' (địa chỉ -> số quầy) hoặc 'counter'")
+
+    # Printing (the route plans, the bus prints) ---------------------------------------------
+    @property
+    def printer(self) -> TicketPrinter | None:
+        return self.jobs.printer
+
+    def printer_ok(self) -> tuple[bool, str]:
+        return self.jobs.printer_ok()
+
+    def plan_print(self) -> dict[str, Any]:
+        """A print job id for a ticket about to be issued, and what to tell the kiosk now
+        (no I/O). Pass `job_id` to `engine.issue(print_job=...)`: the job is made when the
+        ticket's `ticket:issued` event arrives."""
+        return self.jobs.plan()
+
+    def print_ticket(self, ticket: dict[str, Any], *, reprint: bool = False) -> dict[str, Any]:
+        return self.jobs.print_ticket(ticket, reprint=reprint)
+
+    def print_checklist(self, procedure: dict[str, Any]) -> dict[str, Any]:
+        return self.jobs.print_checklist(procedure)
+
+    def job_state(self, job_id: str) -> dict[str, Any] | None:
+        return self.jobs.job_state(job_id)
+
+    # Starting each kind ---------------------------------------------------------------------
+    def _start_printer(self, dev: DeviceConfig) -> None:
+        if self.jobs.printer is not None:
+            self._set_status(dev.name, dev.kind, UNSUPPORTED, "Chỉ dùng một máy in vé; thiết bị này bị bỏ qua.")
+            return
+        opts = dev.options
+        profile = get_profile(opts.profile, force_raster=opts.force_raster)
+
+        def on_state(_name: str, state: DeviceState, detail: str) -> None:
+            # The state says whether a fault stops printing; the driver's status() adds the queue.
+            queued = printer.status().queued
+            self._set_status(dev.name, "printer", state, detail, queued=queued)
+
+        printer = TicketPrinter(dev.url, profile, name=dev.name, on_state=on_state, on_job=self.jobs.on_job,
+                                job_timeout=opts.job_timeout)
+        self.jobs.attach(printer, dev.name)
+        self._set_status(dev.name, "printer", DeviceState.CONNECTING, "Đang kết nối máy in")
+        printer.start()
+        self._stoppers.append(printer.stop)
+
+    def _start_bus(self, dev: DeviceConfig, bus: Any, units: list[int]) -> None:
+        self.adapters[dev.name] = bus
+        self._units[dev.name] = units
+        bus.start()
+        self._stoppers.append(bus.stop)
+        if bus.simulator is not None:
+            self.sims[dev.name] = bus.simulator
+
+    def _start_keypad(self, dev: DeviceConfig) -> None:
+        amap, b = self._address_map(dev), self.bindings
+        bus = KeypadBus(dev.url, sorted(amap), name=dev.name, on_state=self._state_cb(dev, "keypad"),
+                        on_key=lambda address, key: b.later(b.keypad_key, dev.name, amap, address, key))
+        b.keypads.append((bus, amap))
+        self._start_bus(dev, bus, sorted(amap))
+
+    def _start_led(self, dev: DeviceConfig) -> None:
+        amap = self._address_map(dev)
+        bus = LedBoardBus(dev.url, dev.options.protocol, units=sorted(amap), name=dev.name,
+                          on_state=self._state_cb(dev, "led"))
+        self.bindings.boards.append((bus, amap))
+        self._start_bus(dev, bus, sorted(amap))
+
+    def _start_rating_box(self, dev: DeviceConfig) -> None:
+        amap, b = self._address_map(dev), self.bindings
+        bus = RatingBoxBus(dev.url, sorted(amap), name=dev.name, on_state=self._state_cb(dev, "rating_box"),
+                           on_rating=lambda address, level: b.later(b.box_rating, dev.name, amap, address, level))
+        b.rating_boxes.append((bus, amap))
+        self._start_bus(dev, bus, sorted(amap))
+
+    def _start_scanner(self, dev: DeviceConfig) -> None:
+        b = self.bindings
+        sc = SerialScanner(dev.url, name=dev.name, on_state=self._state_cb(dev, "scanner"),
+                           on_code=lambda code: b.later(b.handle_scan, code, dev.name))
+        self._start_bus(dev, sc, [])
+
+    def _start_camera(self, dev: DeviceConfig) -> None:
+        b = self.bindings
+        cam = CameraScanner(dev.url, name=dev.name, on_state=self._state_cb(dev, "camera"),
+                            on_code=lambda code, _sym: b.later(b.handle_scan, code, dev.name),
+                            symbologies=tuple(dev.options.symbologies))
+        self.adapters[dev.name] = cam
+        cam.start()
+        self._stoppers.append(cam.stop)
+
+    # Simulated devices (the demo, tests, trying the office without hardware) -----------------
+    def simulate(self, name: str, *, fault: str | None, delay_s_per_kb: float | None = None) -> None:
+        """Tell a simulated device to fail (or recover), through its real driver path."""
+        printer = self.jobs.printer
+        if printer is not None and name == self.jobs.printer_name:
+            vp = printer.virtual_printer
+            if vp is None:
+                raise KeyError(name)
+            vp.set_fault(fault)
+            if delay_s_per_kb is not None:
+                vp.set_delay(delay_s_per_kb)
+            return
+        sim = self.sims[name]
+        if fault == "offline":
+            sim.unplug()
+        elif fault is None:
+            sim.replug()
+        else:
+            raise ValueError(fault)
+
+    def simulate_action(self, name: str, action: str, **kw: Any) -> None:
+        """Act on a simulated twin as a person would: press a key, rate, scan a code."""
+        sim = self.sims[name]
+        if action == "press" and "key" in kw:
+            sim.press(int(kw["address"]), str(kw["key"]))
+        elif action == "press" and "level" in kw:
+            sim.press(int(kw["address"]), str(kw["level"]))
+        elif action == "scan":
+            sim.scan(str(kw["code"]))
+        else:
+            raise ValueError(action)
+
+    def simulated_state(self, name: str) -> dict[str, Any]:
+        """What a simulated twin shows: keypad displays, board values or texts, lit boxes."""
+        sim = self.sims[name]
+        out: dict[str, Any] = {"name": name, "url": sim.url}
+        units = self._units.get(name, [])
+        for attr, label in (("display", "displays"), ("value", "values"), ("text", "texts"), ("is_open", "open")):
+            fn = getattr(sim, attr, None)
+            if callable(fn):
+                try:
+                    out[label] = {str(u): fn(u) for u in units}
+                except Exception:  # noqa: BLE001 - a unit the twin does not have
+                    pass
+        return out
