@@ -7,7 +7,7 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from flask import Flask, abort, jsonify, render_template, send_from_directory
 from flask_socketio import SocketIO
@@ -22,10 +22,13 @@ from .queue import QueueEngine
 from .queue.broadcast import StateBroadcaster
 from .realtime import RealtimeHub
 from .serving import async_mode
-from .speech import CallAnnouncer
+from .speech import CallAnnouncer, VoiceLibrary
 from .store import Store
 from .store.db import default_sqlite_url
 from .web.sessions import LeanCookieSessions
+
+if TYPE_CHECKING:
+    from .devices import DeviceRegistry
 
 log = logging.getLogger(__name__)
 
@@ -77,9 +80,10 @@ class Services:
     socketio: SocketIO
     hub: RealtimeHub
     states: StateBroadcaster
-    devices: Any = None   # DeviceRegistry, when devices run (start_devices)
-    dossiers: Any = None  # DossierStore
-    voice: Any = None     # the voice clip library
+    voice: VoiceLibrary  # the clip library behind /voice/...
+    # Built by create_app right after the services above (they are given the services):
+    dossiers: DossierStore = None  # type: ignore[assignment]
+    devices: DeviceRegistry | None = None  # when devices run (Settings.start_devices)
     stopping: threading.Event = field(default_factory=threading.Event)
     _closers: list[Callable[[], None]] = field(default_factory=list)
 
@@ -157,7 +161,7 @@ def create_app(settings: Settings) -> Flask:
     hub = RealtimeHub(socketio, engine, auth, bus)
     states = StateBroadcaster(engine, bus)
     services = Services(settings=settings, store=store, bus=bus, engine=engine, auth=auth, socketio=socketio,
-                        hub=hub, states=states)
+                        hub=hub, states=states, voice=VoiceLibrary.for_app(settings))
     services.dossiers = DossierStore.for_app(services)
     services.on_close(states.stop)
     services.on_close(hub.stop)
@@ -226,9 +230,6 @@ def create_app(settings: Settings) -> Flask:
 
         return send_from_directory(fp.ROOT / "files", name, max_age=86_400 * 30)
 
-    from .speech.library import VoiceLibrary
-
-    services.voice = VoiceLibrary.for_app(settings)  # the clip library behind /voice/...
     if settings.background_jobs:
         _start_background(services)
         services.voice.start_if_enabled()  # generates missing clips in a child process; returns at once

@@ -53,13 +53,8 @@ class RealtimeHub:
         self.auth = auth
         self._clients: dict[str, Principal] = {}
         self._lock = threading.Lock()
-        self.bus = bus
         self._register()
         self._unsubscribe = bus.subscribe(self._on_event, label="realtime-hub")
-
-    def emit(self, name: str, payload: dict[str, Any], audience: str = "public") -> None:
-        """Transitional: publishes on the bus (callers move to `services.bus.emit`)."""
-        self.bus.emit(name, payload, audience)
 
     def stop(self) -> None:
         self._unsubscribe()

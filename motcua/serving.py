@@ -22,17 +22,13 @@ MODES = ("gevent", "threading")
 
 
 def wanted_mode() -> str:
-    """The mode asked for by MOTCUA_ASYNC_MODE, else gevent when it is installed."""
+    """The mode asked for by MOTCUA_ASYNC_MODE, else gevent."""
     mode = os.environ.get("MOTCUA_ASYNC_MODE", "").strip().lower()
     if mode in MODES:
         return mode
     if mode:
         raise SystemExit(f"MOTCUA_ASYNC_MODE={mode!r} không hợp lệ: dùng 'gevent' hoặc 'threading'.")
-    try:
-        import gevent  # noqa: F401
-    except ImportError:
-        return "threading"
-    return "gevent"
+    return "gevent"  # a dependency of motcua: always installed
 
 
 def patch_if_gevent() -> str:

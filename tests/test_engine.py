@@ -233,7 +233,7 @@ def test_end_of_day_expires_what_is_left(db_url, engine_for, clock):
 def test_snapshot_and_sequence_numbers(db_url, engine_for):
     store, eng = engine_for(db_url)
     seen = []
-    eng.publisher = type("P", (), {"publish": lambda self, notes: seen.extend(notes)})()
+    eng.bus.subscribe(seen.append)
     s0 = eng.snapshot()["seq"]
     eng.issue("HOTICH")
     eng.call_next(1)
@@ -274,3 +274,83 @@ def test_concurrent_counters_never_share_a_ticket(db_url, engine_for, office_con
         th.join(120)
     counts = Counter(got)
     assert len(counts) == 200 and max(counts.values()) == 1
+
+
+def test_every_move_the_engine_makes_is_in_the_transition_table(db_url, engine_for, clock):
+    """Each command once (expire from every open state): every status change it writes is a
+    move of TRANSITIONS."""
+    from motcua.queue.states import TRANSITIONS, can_move
+
+    store, eng = engine_for(db_url)
+    a, b, c, d, e, f = (eng.issue("HOTICH") for _ in range(6))
+    eng.call_next(1)                      # a: waiting -> called
+    eng.recall(1)
+    eng.start(1)                          # a: called -> serving
+    eng.hold(1)                           # a: serving -> on_hold
+    eng.resume(1, a["id"])                # a: on_hold -> serving
+    eng.finish(1)                         # a: serving -> done
+    clock.advance(seconds=10)
+    eng.call_next(1)                      # b
+    eng.skip(1)                           # b: called -> no_show
+    eng.reactivate(b["id"])               # b: no_show -> waiting
+    eng.call_next(1)                      # b again
+    eng.hold(1)                           # b: called -> serving -> on_hold
+    eng.call_next(1)                      # c
+    eng.transfer(1, field_code="DATDAI")  # c: called -> waiting
+    clock.advance(seconds=10)
+    eng.call_next(2)                      # c at counter 2
+    eng.start(2)
+    eng.transfer(2, to_counter=1)         # c: serving -> waiting (for counter 1)
+    eng.call_next(4)                      # d
+    eng.finish(4)                         # d: called -> serving -> done
+    clock.advance(seconds=10)
+    eng.call_next(4)                      # e
+    eng.cancel(e["id"])                   # e: called -> cancelled
+    eng.cancel(f["id"])                   # f: waiting -> cancelled
+    eng.issue("HOTICH")                   # g
+    eng.call_next(4)                      # c (kept for counter 1) is skipped by counter 4: g is called
+    eng.call_next(1)                      # c
+    eng.start(1)
+    eng.issue("HOTICH")                   # h
+    clock.advance(seconds=10)
+    eng.call_next(4)                      # g finished, h called
+    eng.skip(4)                           # h: no_show
+    eng.issue("HOTICH")                   # i: waiting
+    clock.advance(days=1)
+    assert eng.expire_old() == 4          # b on_hold, c serving, h no_show, i waiting
+    with store.read() as conn:
+        moves = {(r.from_status, r.to_status) for r in conn.execute(
+            select(t.ticket_events.c.from_status, t.ticket_events.c.to_status))}
+    changes = {(src, dst) for src, dst in moves if src is not None and src != dst}
+    assert all(can_move(src, dst) for src, dst in changes), changes - {
+        (s, d) for s, ds in TRANSITIONS.items() for d in ds}
+    expired_from = {src for src, dst in changes if dst == "expired"}
+    assert expired_from == {"waiting", "serving", "on_hold", "no_show"}
+    assert {("called", "cancelled"), ("waiting", "cancelled"), ("no_show", "waiting"), ("called", "waiting"),
+            ("serving", "waiting"), ("on_hold", "serving"), ("serving", "on_hold")} <= changes
+
+
+def test_a_move_outside_the_transition_table_is_refused(db_url, engine_for, monkeypatch):
+    """A status change the table does not allow is a bug (IllegalMove), not a refusal: the
+    transaction rolls back and publishes nothing."""
+    from motcua.queue import states
+    from motcua.queue.states import IllegalMove, Status, check_move
+
+    with pytest.raises(IllegalMove):
+        check_move(Status.DONE, Status.WAITING)
+    check_move(Status.WAITING, Status.CALLED)
+
+    store, eng = engine_for(db_url)
+    tk = eng.issue("HOTICH")
+    seq = eng.snapshot()["seq"]
+    seen = []
+    eng.bus.subscribe(seen.append)
+    monkeypatch.setitem(states.TRANSITIONS, Status.WAITING, {Status.CANCELLED, Status.EXPIRED})
+    with pytest.raises(IllegalMove) as e:
+        eng.call_next(1)
+    assert not isinstance(e.value, QueueError), "a bug, never a refusal for the caller"
+    assert eng.get_ticket(tk["id"])["status"] == "waiting"
+    assert eng.snapshot()["seq"] == seq and seen == []
+    assert _events(store, tk["id"]) == [("issue", None, "waiting")]
+    with store.read() as conn:
+        assert conn.execute(select(func.count()).select_from(t.visits)).scalar_one() == 0

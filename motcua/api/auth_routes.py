@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..web.authz import current_principal, require, services
 from ..web.request import json_body, parse
-from . import bp
+from .blueprint import bp
 
 
 class TokenIn(BaseModel):

@@ -9,7 +9,7 @@ from flask import jsonify
 
 from ..web.authz import require, services
 from ..web.errors import ApiError
-from . import bp
+from .blueprint import bp
 from .procedure_routes import catalogue
 
 log = logging.getLogger(__name__)
@@ -46,12 +46,12 @@ def print_procedure_checklist(code: str):
     202 {"print_job": {...}} when queued; 409 "Chưa có máy in." without a printer."""
     proc = catalogue().get(code[:64])
     if proc is None:
-        raise ApiError(404, "unknown_procedure", "Không tìm thấy thủ tục này.")
+        raise ApiError("unknown_procedure", "Không tìm thấy thủ tục này.", 404)
     devices = services().devices
     print_checklist = getattr(devices, "print_checklist", None) if devices is not None else None
     if print_checklist is None:
-        raise ApiError(409, "no_printer", NO_PRINTER_MESSAGE)
+        raise ApiError("no_printer", NO_PRINTER_MESSAGE, 409)
     job = print_checklist(proc.to_dict())
     if job is None:
-        raise ApiError(409, "no_printer", NO_PRINTER_MESSAGE)
+        raise ApiError("no_printer", NO_PRINTER_MESSAGE, 409)
     return jsonify({"print_job": job}), 202

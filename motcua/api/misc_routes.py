@@ -24,12 +24,12 @@ def announcement_preview():
     number = (request.args.get("number") or "").strip()
     counter = (request.args.get("counter") or "").strip()
     if not number or len(number) > 16 or not number.isalnum():
-        raise ApiError(400, "bad_parameter", "Tham số 'number' phải là số thứ tự, ví dụ 1005 hoặc A012.")
+        raise ApiError("bad_parameter", "Tham số 'number' phải là số thứ tự, ví dụ 1005 hoặc A012.", 400)
     if not counter.isdigit() or len(counter) > 4:
-        raise ApiError(400, "bad_parameter", "Tham số 'counter' phải là số quầy, ví dụ 3.")
+        raise ApiError("bad_parameter", "Tham số 'counter' phải là số quầy, ví dụ 3.", 400)
     try:
         # The same sentence and clips as the `announcement` of a ticket:called event.
         body = call_announcement(number.upper(), int(counter), services().config.announcements)
     except ValueError as exc:
-        raise ApiError(400, "bad_parameter", str(exc)) from None
+        raise ApiError("bad_parameter", str(exc), 400) from None
     return jsonify({**body, "number": number.upper(), "counter": int(counter)})

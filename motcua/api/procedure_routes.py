@@ -7,7 +7,7 @@ from flask import current_app, jsonify, request
 
 from ..web.errors import ApiError
 from ..web.request import int_arg
-from . import bp
+from .blueprint import bp
 
 _lock = threading.Lock()
 
@@ -42,7 +42,7 @@ def procedures():
     field = request.args.get("field") or None
     limit = int_arg("limit", 20, 1, 200)
     if len(q) > 500:
-        raise ApiError(400, "query_too_long", "Từ khóa tìm kiếm quá dài (tối đa 500 ký tự).")
+        raise ApiError("query_too_long", "Từ khóa tìm kiếm quá dài (tối đa 500 ký tự).", 400)
     cat = catalogue()
     if q.strip():
         return jsonify([_summary(p, s) for p, s in cat.search(q, field=field, limit=limit)])
@@ -59,5 +59,5 @@ def procedure_fields():
 def procedure(code: str):
     p = catalogue().get(code[:64])
     if p is None:
-        raise ApiError(404, "unknown_procedure", "Không tìm thấy thủ tục này.")
+        raise ApiError("unknown_procedure", "Không tìm thấy thủ tục này.", 404)
     return jsonify(p.to_dict())

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..web.authz import current_principal, require, require_counter, services
 from ..web.errors import ApiError
 from ..web.request import json_body, parse, ticket_url
-from . import bp
+from .blueprint import bp
 
 PUBLIC_ISSUE_LIMIT = 10  # tickets per address per window, for anonymous callers off this machine
 PUBLIC_ISSUE_WINDOW_S = 600
@@ -94,13 +94,12 @@ def _is_local(addr: str | None) -> bool:
 
 @bp.get("/services")
 def list_services():
-    snap = services().engine.snapshot()
-    return jsonify(snap["services"])
+    return jsonify(services().engine.views.snapshot()["services"])
 
 
 @bp.get("/queue")
 def queue():
-    return jsonify(services().engine.snapshot())
+    return jsonify(services().engine.views.snapshot())
 
 
 @bp.post("/tickets")
@@ -109,49 +108,52 @@ def issue_ticket():
     p = current_principal()
     svc = services()
     if p.role in ("display", "rating"):
-        raise ApiError(403, "forbidden", "Màn hình hiển thị và thiết bị đánh giá không được lấy số.")
+        raise ApiError("forbidden", "Màn hình hiển thị và thiết bị đánh giá không được lấy số.", 403)
     if p.is_anonymous:
         if not svc.config.queue.public_ticket_issue:
-            raise ApiError(401, "unauthorized", "Chỉ máy lấy số hoặc cán bộ được lấy số.")
+            raise ApiError("unauthorized", "Chỉ máy lấy số hoặc cán bộ được lấy số.", 401)
         if not _is_local(request.remote_addr) and not _limiter().allow(request.remote_addr or "?"):
-            raise ApiError(429, "too_many_tickets", "Bạn đã lấy quá nhiều số trong thời gian ngắn. "
-                           "Vui lòng thử lại sau ít phút.")
+            raise ApiError("too_many_tickets", "Bạn đã lấy quá nhiều số trong thời gian ngắn. "
+                           "Vui lòng thử lại sau ít phút.", 429)
     body = parse(TicketIn, json_body())
     field = svc.config.field(body.service)
     if field is None:
-        raise ApiError(404, "unknown_service", f"Không có lĩnh vực mã '{body.service[:32]}'.")
+        raise ApiError("unknown_service", f"Không có lĩnh vực mã '{body.service[:32]}'.", 404)
     if p.role == "kiosk" or p.is_anonymous:
         if not field.kiosk:
-            raise ApiError(403, "not_at_kiosk", f"Lĩnh vực {field.name} không lấy số tại máy lấy số.")
+            raise ApiError("not_at_kiosk", f"Lĩnh vực {field.name} không lấy số tại máy lấy số.", 403)
     source = {"kiosk": "kiosk", "staff": "counter", "admin": "counter"}.get(p.role, "web")
     dossier = None
     if body.dossier:
-        from ..dossiers_store import ready_dossier_for_ticket
-
-        dossier = ready_dossier_for_ticket(svc, body.dossier, field.code)
+        dossier = svc.dossiers.ready_dossier_for_ticket(body.dossier, field.code)
+    # A kiosk's ticket is printed (and any ticket asked with ?print=1): the print job travels
+    # with the ticket:issued event, which the device layer's printer subscribes to.
+    wants_print = svc.devices is not None and (source == "kiosk" or request.args.get("print") == "1")
+    plan = svc.devices.plan_print() if wants_print else None
     ticket = svc.engine.issue(body.service, priority=body.priority, source=source, dossier_code=dossier,
-                              staff_id=p.user_id)
+                              staff_id=p.user_id, print_job=plan["job_id"] if plan else None,
+                              url=ticket_url(svc.config, "{token}"))
     ticket["url"] = ticket_url(svc.config, ticket["token"])
-    if svc.devices is not None and source == "kiosk" or (svc.devices is not None and request.args.get("print") == "1"):
-        ticket["print_job"] = svc.devices.print_ticket(ticket)
+    if plan is not None:
+        ticket["print_job"] = plan
     return jsonify(ticket), 201
 
 
 @bp.get("/tickets/<int:ticket_id>")
 def get_ticket(ticket_id: int):
-    t = services().engine.get_ticket(ticket_id)
+    t = services().engine.views.get_ticket(ticket_id)
     if t is None:
-        raise ApiError(404, "unknown_ticket", f"Không tìm thấy số thứ tự có mã {ticket_id}.")
+        raise ApiError("unknown_ticket", f"Không tìm thấy số thứ tự có mã {ticket_id}.", 404)
     return jsonify(t)
 
 
 @bp.get("/tickets/by-token/<token>")
 def ticket_by_token(token: str):
     if len(token) > 64:
-        raise ApiError(404, "unknown_ticket", "Không tìm thấy phiếu này.")
-    t = services().engine.get_ticket_by_token(token)
+        raise ApiError("unknown_ticket", "Không tìm thấy phiếu này.", 404)
+    t = services().engine.views.get_ticket_by_token(token)
     if t is None:
-        raise ApiError(404, "unknown_ticket", "Không tìm thấy phiếu này.")
+        raise ApiError("unknown_ticket", "Không tìm thấy phiếu này.", 404)
     return jsonify(t)
 
 
@@ -173,17 +175,12 @@ def cancel(ticket_id: int):
 @require("staff", "admin")
 def reprint(ticket_id: int):
     svc = services()
-    t = svc.engine.get_ticket(ticket_id)
+    t = svc.engine.views.get_ticket(ticket_id)
     if t is None:
-        raise ApiError(404, "unknown_ticket", f"Không tìm thấy số thứ tự có mã {ticket_id}.")
+        raise ApiError("unknown_ticket", f"Không tìm thấy số thứ tự có mã {ticket_id}.", 404)
     if svc.devices is None:
-        raise ApiError(409, "no_printer", "Chưa cấu hình máy in.")
-    with svc.store.read() as conn:
-        from sqlalchemy import select
-
-        from ..store import tables as tb
-
-        t["token"] = conn.execute(select(tb.tickets.c.token).where(tb.tickets.c.id == ticket_id)).scalar_one()
+        raise ApiError("no_printer", "Chưa cấu hình máy in.", 409)
+    t["token"] = svc.engine.views.ticket_token(ticket_id)
     t["url"] = ticket_url(svc.config, t["token"])
     return jsonify({"print_job": svc.devices.print_ticket(t, reprint=True)}), 202
 
@@ -191,19 +188,19 @@ def reprint(ticket_id: int):
 # Counters ---------------------------------------------------------------------------------
 def _counter_exists(n: int) -> None:
     if services().config.counter(n) is None:
-        raise ApiError(404, "unknown_counter", f"Không có quầy số {n}.")
+        raise ApiError("unknown_counter", f"Không có quầy số {n}.", 404)
 
 
 @bp.get("/counters")
 def list_counters():
-    return jsonify(services().engine.snapshot()["counters"])
+    return jsonify(services().engine.views.snapshot()["counters"])
 
 
 @bp.get("/counters/<int:n>")
 def counter_view(n: int):
     _counter_exists(n)
     require_counter(n)
-    return jsonify(services().engine.counter_view(n))
+    return jsonify(services().engine.views.counter_view(n))
 
 
 @bp.post("/counters/<int:n>/call-next")
@@ -211,14 +208,14 @@ def call_next(n: int):
     p = _staff(n)
     key = request.headers.get("Idempotency-Key", "").strip() or None
     if key is not None and len(key) > 128:
-        raise ApiError(400, "bad_idempotency_key", "Idempotency-Key dài tối đa 128 ký tự.")
+        raise ApiError("bad_idempotency_key", "Idempotency-Key dài tối đa 128 ký tự.", 400)
     ticket = services().engine.call_next(n, staff_id=p.user_id, idempotency_key=key)
     return jsonify({"ticket": ticket})
 
 
 def _no_rating_device(p) -> None:
     if p.role == "rating":
-        raise ApiError(403, "forbidden", "Thiết bị đánh giá không được thao tác gọi số.")
+        raise ApiError("forbidden", "Thiết bị đánh giá không được thao tác gọi số.", 403)
 
 
 def _staff(n: int):
@@ -261,7 +258,7 @@ def finish(n: int):
     body = parse(FinishIn, json_body(optional=True))
     codes = []
     if body.dossiers:
-        from ..dossiers_store import clean_codes
+        from ..dossiers import clean_codes
 
         codes = clean_codes(body.dossiers)
     return jsonify({"ticket": _act(n, "finish", dossiers=codes or None)})
@@ -272,7 +269,7 @@ def transfer(n: int):
     _staff(n)
     body = parse(TransferIn, json_body())
     if body.service is None and body.counter is None:
-        raise ApiError(422, "invalid", "Hãy gửi 'service' (mã lĩnh vực) hoặc 'counter' (số quầy) để chuyển.")
+        raise ApiError("invalid", "Hãy gửi 'service' (mã lĩnh vực) hoặc 'counter' (số quầy) để chuyển.", 422)
     return jsonify({"ticket": _act(n, "transfer", field_code=body.service, to_counter=body.counter)})
 
 
@@ -285,29 +282,16 @@ def call_specific(n: int):
     if ticket_id is None and body.number:
         ticket_id = _find_waiting_number(n, body.number.strip().upper())
     if ticket_id is None:
-        raise ApiError(422, "invalid", "Hãy gửi 'ticket' (mã phiếu) hoặc 'number' (số thứ tự).")
+        raise ApiError("invalid", "Hãy gửi 'ticket' (mã phiếu) hoặc 'number' (số thứ tự).", 422)
     p = current_principal()
     return jsonify({"ticket": svc.engine.call_ticket(n, ticket_id, staff_id=p.user_id)})
 
 
 def _find_waiting_number(n: int, number: str) -> int:
-    svc = services()
-    view = svc.engine.counter_view(n)
-    for t in view["next"]:
-        if t["number"] == number:
-            return t["id"]
-    from sqlalchemy import select
-
-    from ..store import tables as tb
-
-    day = svc.engine.calendar.business_date(svc.engine.clock())
-    with svc.store.read() as conn:
-        row = conn.execute(select(tb.tickets.c.id).where(
-            tb.tickets.c.business_date == day, tb.tickets.c.number == number,
-            tb.tickets.c.status == "waiting")).first()
-    if row is None:
-        raise ApiError(404, "unknown_ticket", f"Số {number} không có trong hàng chờ hôm nay.")
-    return row.id
+    ticket_id = services().engine.views.waiting_ticket_id(n, number)
+    if ticket_id is None:
+        raise ApiError("unknown_ticket", f"Số {number} không có trong hàng chờ hôm nay.", 404)
+    return ticket_id
 
 
 @bp.post("/counters/<int:n>/hold")

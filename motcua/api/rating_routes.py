@@ -38,19 +38,19 @@ class RatingIn(BaseModel):
 def create_rating():
     p = current_principal()
     if p.is_anonymous:
-        raise ApiError(401)
+        raise ApiError(status=401)
     if p.role == "staff":
-        raise ApiError(403, "staff_cannot_rate", "Cán bộ không được đánh giá thay công dân.")
+        raise ApiError("staff_cannot_rate", "Cán bộ không được đánh giá thay công dân.", 403)
     if p.role not in SOURCES:
-        raise ApiError(403, "forbidden", "Tài khoản hoặc thiết bị này không được gửi đánh giá.")
+        raise ApiError("forbidden", "Tài khoản hoặc thiết bị này không được gửi đánh giá.", 403)
     body = parse(RatingIn, json_body())
     only_counter = None
     source = SOURCES[p.role]
     if p.role == "rating":
         only_counter = p.extra.get("counter")
         if only_counter is None:
-            raise ApiError(403, "device_without_counter",
-                           "Thiết bị đánh giá chưa được gắn với quầy nào (thiếu 'counter' trong cấu hình).")
+            raise ApiError("device_without_counter",
+                           "Thiết bị đánh giá chưa được gắn với quầy nào (thiếu 'counter' trong cấu hình).", 403)
         source = f"tablet:{p.device}"
     rating = record_rating_for_ticket(services(), body.ticket, body.level, source, reasons=body.reasons,
                                       comment=body.comment, only_counter=only_counter)
@@ -66,7 +66,7 @@ def get_ratings():
         try:
             day = date.fromisoformat(raw)
         except ValueError:
-            raise ApiError(400, "bad_parameter", "Tham số 'date' phải có dạng YYYY-MM-DD.") from None
+            raise ApiError("bad_parameter", "Tham số 'date' phải có dạng YYYY-MM-DD.", 400) from None
     else:
         day = svc.engine.calendar.business_date(svc.engine.clock())
     counter = int_arg("counter", 0, 0, 999) or None
@@ -84,20 +84,20 @@ def get_pending():
     """What a rating device should show now (it asks after a reload or reconnect)."""
     p = current_principal()
     if p.is_anonymous:
-        raise ApiError(401)
+        raise ApiError(status=401)
     svc = services()
     if p.role == "rating":
         counter = p.extra.get("counter")
         asked = int_arg("counter", counter or 0, 0, 999)
         if counter is None or asked != counter:
-            raise ApiError(403, "other_counter",
-                           f"Thiết bị đánh giá này thuộc quầy {counter}, không phải quầy {asked}.")
+            raise ApiError("other_counter",
+                           f"Thiết bị đánh giá này thuộc quầy {counter}, không phải quầy {asked}.", 403)
     elif p.role in ("staff", "admin"):
         counter = int_arg("counter", 0, 1, 999)
         if not p.may_act_on_counter(counter):
-            raise ApiError(403, "not_your_counter", f"Bạn không phải cán bộ của quầy {counter}.")
+            raise ApiError("not_your_counter", f"Bạn không phải cán bộ của quầy {counter}.", 403)
     else:
-        raise ApiError(403)
+        raise ApiError(status=403)
     if svc.config.counter(counter) is None:
-        raise ApiError(404, "unknown_counter", f"Không có quầy số {counter}.")
+        raise ApiError("unknown_counter", f"Không có quầy số {counter}.", 404)
     return jsonify({"counter": counter, "prompt": pending_prompt(svc, counter)})

@@ -5,7 +5,7 @@ from flask import Response, jsonify, request
 
 from ..reports import XLSX_MIMETYPE, Period, build_summary, parse_period, summary_workbook
 from ..web.authz import require, services
-from . import bp
+from .blueprint import bp
 
 
 def _period() -> Period:

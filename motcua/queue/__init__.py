@@ -2,3 +2,4 @@
 from .errors import QueueError  # noqa: F401
 from .engine import QueueEngine  # noqa: F401
 from .states import Status  # noqa: F401
+from .views import QueueViews  # noqa: F401

@@ -49,14 +49,18 @@ PRIORITY_LABELS_VI = {
     "child": "Người có con nhỏ",
     "merit": "Người có công với cách mạng",
 }
-PRIORITY_LABELS_EN = {
-    "elderly": "Elderly",
-    "disabled": "Person with disability",
-    "pregnant": "Pregnant woman",
-    "child": "With a small child",
-    "merit": "Person with revolutionary merit",
-}
 
 
 def can_move(src: str, dst: str) -> bool:
     return dst in TRANSITIONS.get(src, set())
+
+
+class IllegalMove(RuntimeError):
+    """A status change outside TRANSITIONS: a bug of the engine, never a refusal for a person
+    (a refusal is a QueueError, checked before the move)."""
+
+
+def check_move(src: str, dst: str) -> None:
+    """Raise IllegalMove unless the transition table allows src -> dst."""
+    if not can_move(src, dst):
+        raise IllegalMove(f"ticket status change {src!s} -> {dst!s} is not in the transition table")

@@ -23,10 +23,10 @@ def current_principal() -> Principal:
     if header:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise ApiError(401, "bad_token", "Tiêu đề Authorization phải có dạng 'Bearer <token>'.")
+            raise ApiError("bad_token", "Tiêu đề Authorization phải có dạng 'Bearer <token>'.", 401)
         principal = auth.principal_for_token(token.strip())
         if principal is None:
-            raise ApiError(401, "bad_token", "Token không hợp lệ hoặc đã hết hạn. Vui lòng đăng nhập lại.")
+            raise ApiError("bad_token", "Token không hợp lệ hoặc đã hết hạn. Vui lòng đăng nhập lại.", 401)
     elif session.get("uid"):
         principal = auth.principal_for_user_id(int(session["uid"]), session.get("tv"))
     g.principal = principal or ANONYMOUS
@@ -42,8 +42,8 @@ def require(*roles: str) -> Callable:
             if "anonymous" in roles or p.role in roles:
                 return fn(*a, **kw)
             if p.is_anonymous:
-                raise ApiError(401)
-            raise ApiError(403, "forbidden", "Tài khoản hoặc thiết bị này không có quyền thực hiện thao tác này.")
+                raise ApiError(status=401)
+            raise ApiError("forbidden", "Tài khoản hoặc thiết bị này không có quyền thực hiện thao tác này.", 403)
         return wrapper
     return deco
 
@@ -51,7 +51,7 @@ def require(*roles: str) -> Callable:
 def require_counter(number: int) -> Principal:
     p = current_principal()
     if p.is_anonymous:
-        raise ApiError(401)
+        raise ApiError(status=401)
     if not p.may_act_on_counter(number):
-        raise ApiError(403, "not_your_counter", f"Bạn không phải cán bộ của quầy {number}, không thể thao tác trên quầy này.")
+        raise ApiError("not_your_counter", f"Bạn không phải cán bộ của quầy {number}, không thể thao tác trên quầy này.", 403)
     return p

@@ -30,13 +30,9 @@ class ApiError(MotcuaError):
     """A refusal of the web layer (bad parameter, forbidden, ...). `ApiError(status=403)` alone
     takes the standard code and message of that status."""
 
-    def __init__(self, code: str | int | None = None, message: str | None = None, status: int | str | None = None,
-                 **extra):
-        if isinstance(code, int):  # transitional: the old (status, code, message) order
-            code, message, status = message, status, code  # type: ignore[assignment]
-        status = int(status or 400)
+    def __init__(self, code: str | None = None, message: str | None = None, status: int = 400, **extra):
         default_code, default_msg = MESSAGES.get(status, ("error", "Lỗi."))
-        super().__init__(str(code or default_code), str(message or default_msg), status, **extra)
+        super().__init__(code or default_code, message or default_msg, status, **extra)
 
 
 def error_response(status: int, code: str, message: str, **extra) -> Response:

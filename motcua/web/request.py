@@ -43,18 +43,18 @@ def json_body(optional: bool = False) -> dict[str, Any]:
     if not raw.strip():
         if optional:
             return {}
-        raise ApiError(400, "empty_body", "Thiếu dữ liệu JSON trong yêu cầu.")
+        raise ApiError("empty_body", "Thiếu dữ liệu JSON trong yêu cầu.", 400)
     ctype = (request.mimetype or "").lower()
     if ctype and ctype != "application/json" and not ctype.endswith("+json"):
-        raise ApiError(415)
+        raise ApiError(status=415)
     try:
         data = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
-        raise ApiError(400, "bad_encoding", "Dữ liệu phải được mã hóa UTF-8.") from None
+        raise ApiError("bad_encoding", "Dữ liệu phải được mã hóa UTF-8.", 400) from None
     except json.JSONDecodeError as exc:
-        raise ApiError(400, "bad_json", f"JSON không hợp lệ (dòng {exc.lineno}, cột {exc.colno}).") from None
+        raise ApiError("bad_json", f"JSON không hợp lệ (dòng {exc.lineno}, cột {exc.colno}).", 400) from None
     if not isinstance(data, dict):
-        raise ApiError(400, "bad_json", "Dữ liệu JSON phải là một đối tượng {...}.")
+        raise ApiError("bad_json", "Dữ liệu JSON phải là một đối tượng {...}.", 400)
     return data
 
 
@@ -66,7 +66,7 @@ def parse(model: type[M], data: dict[str, Any]) -> M:
         for e in exc.errors():
             loc = ".".join(str(p) for p in e["loc"]) or "(dữ liệu)"
             problems.append(f"{loc}: {_TYPE_MESSAGES.get(e['type'], 'không hợp lệ')}")
-        raise ApiError(422, "invalid", "Dữ liệu không hợp lệ: " + "; ".join(problems[:5]) + ".",
+        raise ApiError("invalid", "Dữ liệu không hợp lệ: " + "; ".join(problems[:5]) + ".", 422,
                        fields=[{"field": ".".join(str(p) for p in e["loc"]), "problem": _TYPE_MESSAGES.get(e["type"], e["type"])}
                                for e in exc.errors()[:20]]) from None
 
@@ -78,7 +78,7 @@ def int_arg(name: str, default: int, lo: int, hi: int) -> int:
     try:
         v = int(raw)
     except ValueError:
-        raise ApiError(400, "bad_parameter", f"Tham số '{name}' phải là số nguyên.") from None
+        raise ApiError("bad_parameter", f"Tham số '{name}' phải là số nguyên.", 400) from None
     if not lo <= v <= hi:
-        raise ApiError(400, "bad_parameter", f"Tham số '{name}' phải từ {lo} đến {hi}.")
+        raise ApiError("bad_parameter", f"Tham số '{name}' phải từ {lo} đến {hi}.", 400)
     return v
