@@ -18,6 +18,18 @@ DEVICE_KINDS = (
 TOKEN_DEVICE_KINDS = ("kiosk", "display", "rating")
 
 _CODE_RE = re.compile(r"^[A-Z][A-Z0-9_]{0,31}$")
+_HOST_RE = re.compile(r"(?:\[(?P<v6>[0-9a-f:.]+)\]|[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*)"
+                      r"(?::(?P<port>\d{1,5}))?")
+
+
+def _is_ipv6(text: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        return False
+    return True
 
 
 class _Strict(BaseModel):
@@ -33,6 +45,24 @@ class OfficeInfo(_Strict):
     # A demo or test office takes tickets at any hour, any day.
     always_open: bool = False
     base_url: str = ""  # public address printed in QR codes; empty: taken from the request
+    # Without base_url: the host names (or IP addresses, optionally with a port) a ticket's QR
+    # may take from the request's Host header; another host gets the first one listed.
+    allowed_hosts: list[str] = Field(default_factory=list, max_length=50)
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts(cls, v: list[str]) -> list[str]:
+        out = []
+        for raw in v:
+            host = raw.strip().lower()
+            m = _HOST_RE.fullmatch(host)
+            if m is None or (m.group("v6") and not _is_ipv6(m.group("v6"))):
+                raise ValueError(f"{raw!r} không phải tên máy hoặc địa chỉ IP (có thể kèm cổng), ví dụ "
+                                 "'motcua.ubnd.gov.vn' hoặc '192.168.1.10:5000'; không ghi http:// hay đường dẫn")
+            if m.group("port") and not 1 <= int(m.group("port")) <= 65535:
+                raise ValueError(f"cổng trong {raw!r} phải từ 1 đến 65535")
+            out.append(host)
+        return out
 
     @field_validator("timezone")
     @classmethod

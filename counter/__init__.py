@@ -9,10 +9,13 @@
 from __future__ import annotations
 
 import hmac
-import secrets
+import re
 from typing import Any
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from werkzeug.exceptions import HTTPException
+
+from motcua.web.sessions import csrf_token, session_principal, sign_in, sign_out
 
 bp = Blueprint("counter", __name__, template_folder="templates", static_folder="static",
                static_url_path="/counter/static")
@@ -24,30 +27,32 @@ def _services() -> Any:
     return current_app.extensions["motcua"]
 
 
-def csrf_token() -> str:
-    tok = session.get("csrf")
-    if not tok:
-        tok = session["csrf"] = secrets.token_urlsafe(24)
-    return tok
-
-
 def check_csrf() -> None:
-    sent = request.form.get("csrf", "")
-    if not sent or not hmac.compare_digest(sent, session.get("csrf", "")):
+    sent, known = request.form.get("csrf", ""), session.get("csrf", "")
+    if not sent or not known or not hmac.compare_digest(sent.encode(), known.encode()):
         abort(400, "csrf")
 
 
 def _user():
-    uid = session.get("uid")
-    if not uid:
+    return session_principal(_services().auth)
+
+
+# Where sign-in may return to: a page of ours, written plainly. Nothing a browser could read
+# as another site gets through (tabs and newlines it drops, backslashes it reads as slashes,
+# `//`, schemes, encoded forms, dot segments): only letters, digits, `-`, `_` and single
+# slashes, and the path must be one of these pages. Anything else: the counter picker.
+_NEXT_SHAPE = re.compile(r"(?:/[A-Za-z0-9_-]+)+")
+_NEXT_PAGES = frozenset(("counter.console", "counter.overview", "admin.admin_page"))
+
+
+def _safe_next(nxt: object) -> str | None:
+    if not isinstance(nxt, str) or len(nxt) > 100 or not _NEXT_SHAPE.fullmatch(nxt):
         return None
-    return _services().auth.principal_for_user_id(int(uid), session.get("tv"))
-
-
-def _safe_next(nxt: str) -> str | None:
-    if nxt.startswith("/") and not nxt.startswith("//") and "\\" not in nxt:
-        return nxt
-    return None
+    try:
+        endpoint, _ = current_app.url_map.bind("localhost").match(nxt, method="GET")
+    except HTTPException:  # no such page (or werkzeug would redirect it elsewhere)
+        return None
+    return nxt if endpoint in _NEXT_PAGES else None
 
 
 @bp.app_context_processor
@@ -84,10 +89,7 @@ def login():
     if p.role not in ("staff", "admin"):
         return render_template("counter/login.html", office=svc.config.office,
                                error="Tài khoản này không dùng được ở quầy.", next=nxt), 403
-    session.clear()
-    session["uid"] = p.user_id
-    session["tv"] = p.extra.get("token_version")
-    csrf_token()
+    sign_in(svc.auth, p)
     if nxt:
         return redirect(nxt)
     return redirect(url_for("counter.counter_home"))
@@ -96,11 +98,11 @@ def login():
 @bp.post("/counter/logout")
 def logout():
     check_csrf()
-    session.clear()
+    sign_out(_services().auth)
     return redirect(url_for("counter.counter_home"))
 
 
-@bp.get("/counter/<int:n>")
+@bp.get("/counter/<id:n>")
 def console(n: int):
     svc = _services()
     user = _user()
@@ -135,7 +137,7 @@ def overview():
                            page={"token": svc.auth.issue_token(user)})
 
 
-@bp.get("/rate/<int:n>")
+@bp.get("/rate/<id:n>")
 def rate(n: int):
     """The rating tablet. Its device token comes from `?device=<token>` (kept in the tablet's
     localStorage) or, in the demo office, from the configured rating device of counter n."""

@@ -9,6 +9,12 @@ Rooms: `public` (everyone), `staff` (staff and administrators), `kiosks`, `displ
 `rating:N` (the rating tablet of counter N).
 Every queue change carries the office sequence number `seq`; a client that sees a gap
 emits `queue:resync` and gets a fresh `queue:snapshot`.
+
+A socket signed in with a user's token lives as long as that token's session: when the
+session ends in this process (sign-out, password changed) its sockets are dropped at once
+(`disconnect_revoked`, called by `Auth` on revocation); a sweep every `SWEEP_S` seconds
+drops those whose session ended elsewhere (another process, the `motcua user` command, an
+account disabled, a working day over).
 """
 from __future__ import annotations
 
@@ -26,6 +32,7 @@ from .queue.engine import QueueEngine
 
 log = logging.getLogger(__name__)
 
+SWEEP_S = 2.0  # how often the sessions of users' sockets are checked again
 
 
 def rooms_for(p: Principal) -> list[str]:
@@ -53,11 +60,59 @@ class RealtimeHub:
         self.auth = auth
         self._clients: dict[str, Principal] = {}
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._sweeper: Any = None
         self._register()
         self._unsubscribe = bus.subscribe(self._on_event, label="realtime-hub")
+        self._unrevoke = auth.on_revoke(self.disconnect_revoked)
 
     def stop(self) -> None:
+        self._stopping.set()
         self._unsubscribe()
+        self._unrevoke()
+
+    # Revoked sessions -------------------------------------------------------------------
+    def disconnect_revoked(self, *, session: str | None = None, user_id: int | None = None) -> int:
+        """Drop the sockets of this session, or of every session of this user; returns how many."""
+        with self._lock:
+            sids = [sid for sid, p in self._clients.items() if p.user_id is not None and (
+                (session is not None and p.extra.get("session") == session)
+                or (user_id is not None and p.user_id == user_id))]
+        return self._drop(sids)
+
+    def sweep(self) -> int:
+        """Drop the sockets whose session is no longer live; returns how many."""
+        with self._lock:
+            by_session = {sid: p.extra.get("session") for sid, p in self._clients.items() if p.user_id is not None}
+        if not by_session:
+            return 0
+        live = self.auth.live_sessions({s for s in by_session.values() if s})
+        return self._drop([sid for sid, s in by_session.items() if s not in live])
+
+    def _drop(self, sids: list[str]) -> int:
+        for sid in sids:
+            with self._lock:
+                self._clients.pop(sid, None)
+            try:
+                self.socketio.server.disconnect(sid, namespace="/")
+            except Exception:  # noqa: BLE001 - already gone
+                log.debug("disconnecting %s failed", sid, exc_info=True)
+        if sids:
+            log.info("dropped %d socket(s) of ended sessions", len(sids))
+        return len(sids)
+
+    def _sweep_loop(self) -> None:
+        while not self._stopping.wait(SWEEP_S):
+            try:
+                self.sweep()
+            except Exception:  # noqa: BLE001 - keep sweeping (the database may be back soon)
+                log.exception("socket session sweep failed")
+
+    def _start_sweeper(self) -> None:
+        with self._lock:
+            if self._sweeper is not None or self._stopping.is_set():
+                return
+            self._sweeper = self.socketio.start_background_task(self._sweep_loop)
 
     # Publishing (called from any thread) ------------------------------------------------
     def _on_event(self, event: Event) -> None:
@@ -91,6 +146,8 @@ class RealtimeHub:
                 principal = p
             with self._lock:
                 self._clients[request.sid] = principal
+            if principal.user_id is not None:
+                self._start_sweeper()
             for room in rooms_for(principal):
                 join_room(room)
             sio.emit("queue:snapshot", self.engine.snapshot(), to=request.sid)

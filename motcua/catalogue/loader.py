@@ -34,7 +34,6 @@ and ``ma_thu_tuc`` are the same column; see ``docs/catalogue.md``):
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import logging
@@ -147,6 +146,9 @@ _ONLINE_WORDS: Final[dict[str, str]] = {
 _FIELD_CODE = re.compile(r"^[A-Z0-9_.\-]{1,32}$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _MAX_COUNT: Final = 99
+# A catalogue's cells (legal bases, steps) run longer than a dossier list's.
+CSV_MAX_FIELD_CHARS: Final = 16_000
+CSV_MAX_ROW_CHARS: Final = 256 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -496,7 +498,7 @@ def _decode(data: bytes) -> str:
 
 
 def _delimiter(text: str) -> str:
-    first = text.split("\n", 1)[0]
+    first = text[:65536].split("\n", 1)[0]
     counts = {d: first.count(d) for d in (",", ";", "\t")}
     return max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
 
@@ -504,13 +506,17 @@ def _delimiter(text: str) -> str:
 def parse_csv(source: Source) -> tuple[list[Procedure], list[ImportIssue]]:
     """Read a CSV catalogue (path, or the file's bytes). UTF-8 with or without BOM
     (Windows-1258 as a fallback); comma, semicolon or tab separated (taken from the
-    header line)."""
+    header line). Read one bounded row at a time: a cell over CSV_MAX_FIELD_CHARS or a row
+    over CSV_MAX_ROW_CHARS is an issue naming its row, never millions of cells in memory."""
+    from ..dossiers.readers import ReadError, StrLines, bounded_csv_rows
+
     text = _decode(_read_bytes(source))
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    rows = bounded_csv_rows(StrLines(text), _delimiter(text),
+                            max_field=CSV_MAX_FIELD_CHARS, max_row=CSV_MAX_ROW_CHARS)
     try:
-        return _parse_rows(reader)
-    except csv.Error as exc:
-        return [], [ImportIssue(reader.line_num, f"tệp CSV không đọc được ({exc})")]
+        return _parse_rows(cells for _, cells in rows)
+    except ReadError as exc:
+        return [], [ImportIssue(exc.row, exc.detail)]
 
 
 def read_csv(source: Source) -> list[Procedure]:

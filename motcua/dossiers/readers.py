@@ -3,6 +3,11 @@ person sees them in a spreadsheet (first line = row 1).
 
 Nothing here raises anything but `ReadError` (a Vietnamese message and a row number,
 0 meaning the file as a whole).
+
+A CSV is read as a stream: its bytes are decoded a piece at a time and no row is held
+longer than MAX_ROW_CHARS, so a file made of one enormous row (or one enormous quoted cell)
+is refused at that row without ever being split into millions of cells. A cell longer than
+MAX_FIELD_CHARS is refused too (`bounded_csv_rows`, also used by the procedure catalogue).
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import codecs
 import csv
 import io
 import logging
+import re
 import warnings
 import zipfile
 from collections.abc import Iterator, Sequence
@@ -18,7 +24,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable
 
-__all__ = ["ReadError", "Sheet", "detect_format", "read_sheets"]
+from .text import shown
+
+__all__ = ["MAX_FIELD_CHARS", "MAX_ROW_CHARS", "ReadError", "Sheet", "StrLines", "bounded_csv_rows",
+           "detect_format", "read_sheets"]
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +37,11 @@ MAX_XLSX_ENTRIES = 5_000
 #: Bytes of the text looked at to choose the CSV delimiter.
 SNIFF_CHARS = 64 * 1024
 DELIMITERS = (",", ";", "\t")
+#: Longest cell and longest row (new lines of quoted cells included) of a CSV, in characters.
+MAX_FIELD_CHARS = 4_000
+MAX_ROW_CHARS = 64 * 1024
+#: Bytes decoded at a time when checking a CSV's encoding.
+DECODE_CHUNK = 256 * 1024
 
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -35,10 +49,11 @@ _SAVE_AS_HINT = "Hãy mở tệp bằng Excel và lưu thành .xlsx hoặc “CS
 
 
 class ReadError(Exception):
-    def __init__(self, row: int, message: str) -> None:
+    def __init__(self, row: int, message: str, detail: str = "") -> None:
         super().__init__(message)
         self.row = row
         self.message = message
+        self.detail = detail or message  # the message without "Dòng N của tệp CSV"
 
 
 @dataclass
@@ -54,7 +69,7 @@ def _hint_says_xlsx(hint: str) -> bool:
 
 def detect_format(data: bytes, hint: str) -> str:
     """"xlsx" or "csv", from the bytes first and the file name / content type second."""
-    if not data or not data.strip():
+    if not data or data.isspace():  # (not data.strip(): that copies the whole upload)
         raise ReadError(0, "Tệp trống, không có dữ liệu.")
     if data.startswith(_ZIP_MAGIC):
         return "xlsx"
@@ -87,27 +102,45 @@ def read_sheets(data: bytes, hint: str) -> Iterator[tuple[str, list[Sheet]]]:
 
 # ---------------------------------------------------------------- CSV
 
-def _decode(data: bytes) -> str:
+def _encoding(data: bytes) -> str:
     if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8):]
-    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    return "utf-8"
+
+
+def _check_encoding(data: bytes, encoding: str) -> None:
+    """Decode the whole file a piece at a time (nothing kept): a clear error naming the
+    line of the first bad byte, or of an empty file."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    lines = 0
+    blank = True
+    for start in range(0, len(data), DECODE_CHUNK):
+        piece = data[start:start + DECODE_CHUNK]
         try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:
-            raise ReadError(0, "Tệp UTF-16 bị hỏng. " + _SAVE_AS_HINT) from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ReadError(
-            line,
-            f"Tệp CSV không được mã hoá UTF-8 (gặp byte không hợp lệ ở dòng {line}); có thể tệp "
-            "đang dùng bảng mã Windows-1258 hoặc TCVN3. " + _SAVE_AS_HINT,
-        ) from None
+            text = decoder.decode(piece, final=start + DECODE_CHUNK >= len(data))
+        except UnicodeDecodeError as exc:
+            if encoding == "utf-16":
+                raise ReadError(0, "Tệp UTF-16 bị hỏng. " + _SAVE_AS_HINT) from None
+            line = lines + piece[: max(0, exc.start)].count(b"\n") + 1
+            raise ReadError(
+                line,
+                f"Tệp CSV không được mã hoá UTF-8 (gặp byte không hợp lệ ở dòng {line}); có thể tệp "
+                "đang dùng bảng mã Windows-1258 hoặc TCVN3. " + _SAVE_AS_HINT,
+            ) from None
+        lines += piece.count(b"\n")
+        if blank and text.strip():
+            blank = False
+    if blank:
+        raise ReadError(0, "Tệp trống, không có dữ liệu.")
 
 
-def _choose_delimiter(text: str) -> str:
-    sample = text[:SNIFF_CHARS]
+def _text_stream(data: bytes, encoding: str) -> io.TextIOWrapper:
+    return io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
+
+
+def _choose_delimiter(sample: str) -> str:
     best, best_width = ",", 0
     for delimiter in DELIMITERS:
         width = 0
@@ -123,24 +156,92 @@ def _choose_delimiter(text: str) -> str:
     return best
 
 
+class _RowLines:
+    """The lines of a text stream for csv.reader, never more than max_row characters for
+    one row (a quoted cell may span several lines; `start_row` marks where a row begins)."""
+
+    def __init__(self, stream: io.TextIOBase | StrLines, max_row: int) -> None:
+        self.stream = stream
+        self.max_row = max_row
+        self.used = 0
+        self.row = 1
+
+    def start_row(self, number: int) -> None:
+        self.row = number
+        self.used = 0
+
+    def __iter__(self) -> "_RowLines":
+        return self
+
+    def __next__(self) -> str:
+        line = self.stream.readline(self.max_row - self.used + 1)
+        if not line:
+            raise StopIteration
+        self.used += len(line)
+        if self.used > self.max_row:
+            detail = (f"quá dài (hơn {_n(self.max_row)} ký tự): có thể thiếu dấu ngoặc kép đóng ô "
+                      "hoặc tệp không phải danh sách dạng bảng")
+            raise ReadError(self.row, f"Dòng {self.row} của tệp CSV {detail}.", detail)
+        return line
+
+
+class StrLines:
+    """`readline(limit)` over a str already in memory, lines ending in \\n, \\r\\n or \\r like a
+    stream opened with newline="" (io.StringIO would copy the text at 4 bytes a character)."""
+
+    _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)?")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+
+    def readline(self, limit: int = -1) -> str:
+        end = len(self.text) if limit < 0 else min(len(self.text), self.pos + limit)
+        m = self._LINE.match(self.text, self.pos, end)
+        line = m.group() if m else ""
+        self.pos += len(line)
+        return line
+
+
+def _n(value: int) -> str:
+    return f"{value:,}".replace(",", ".")
+
+
+def bounded_csv_rows(
+    stream: io.TextIOBase | StrLines, delimiter: str, *, max_field: int = MAX_FIELD_CHARS, max_row: int = MAX_ROW_CHARS,
+) -> Iterator[tuple[int, list[str]]]:
+    """(row number, cells) of a CSV text stream opened with newline="" (or `StrLines`), read one bounded row
+    at a time; ReadError naming the row for a row over *max_row* characters, a cell over
+    *max_field* characters, or a row the csv module cannot read."""
+    lines = _RowLines(stream, max_row)
+    reader = csv.reader(lines, delimiter=delimiter)
+    number = 0
+    while True:
+        lines.start_row(number + 1)
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise ReadError(number + 1, f"Dòng {number + 1} của tệp CSV không đọc được ({exc}).",
+                            f"không đọc được ({exc})") from None
+        number += 1
+        for cell in row:
+            if len(cell) > max_field:
+                detail = f"có một ô dài {_n(len(cell))} ký tự (tối đa {_n(max_field)}): {shown(cell)}"
+                raise ReadError(number, f"Dòng {number} của tệp CSV {detail}.", detail)
+        yield number, row
+
+
 def _csv_sheet(data: bytes) -> Sheet:
-    text = _decode(data)
-    if not text.strip():
-        raise ReadError(0, "Tệp trống, không có dữ liệu.")
-    delimiter = _choose_delimiter(text)
+    encoding = _encoding(data)
+    _check_encoding(data, encoding)
+    with _text_stream(data, encoding) as head:
+        delimiter = _choose_delimiter(head.read(SNIFF_CHARS))
 
     def rows() -> Iterator[tuple[int, Sequence[object]]]:
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-        number = 0
-        while True:
-            try:
-                row = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                raise ReadError(number + 1, f"Dòng {number + 1} của tệp CSV không đọc được ({exc}).") from None
-            number += 1
-            yield number, row
+        with _text_stream(data, encoding) as stream:
+            yield from bounded_csv_rows(stream, delimiter)
 
     return Sheet(name="CSV", rows=rows)
 

@@ -231,3 +231,18 @@ notices = Table(
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", UTCDateTime, nullable=False),
 )
+
+# Signed-in sessions (the counter screen's cookie, and the user tokens issued from it or from
+# /auth/token): ended on the server at sign-out, at `expires_at` (a working day), or when the
+# account's token_version moves on (password changed).
+auth_sessions = Table(
+    "auth_sessions", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("user_id", Integer, nullable=False),
+    Column("token_version", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Index("ix_auth_sessions_user", "user_id"),
+    Index("ix_auth_sessions_expires", "expires_at"),
+)

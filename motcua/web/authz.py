@@ -1,4 +1,7 @@
-"""Who is asking, for every HTTP route: bearer token, else the screen's session, else anonymous."""
+"""Who is asking, for every HTTP route: bearer token, else the screen's session, else anonymous.
+
+A change (POST, PUT, PATCH, DELETE) made with the session cookie must carry the page's
+token (X-Motcua-CSRF, see sessions.py), else it is refused (403 `csrf`); bearer calls need none."""
 from __future__ import annotations
 
 from functools import wraps
@@ -8,6 +11,7 @@ from flask import current_app, g, request, session
 
 from ..auth import ANONYMOUS, Principal
 from .errors import ApiError
+from .sessions import page_token_ok, session_principal
 
 
 def services():
@@ -27,8 +31,12 @@ def current_principal() -> Principal:
         principal = auth.principal_for_token(token.strip())
         if principal is None:
             raise ApiError("bad_token", "Token không hợp lệ hoặc đã hết hạn. Vui lòng đăng nhập lại.", 401)
-    elif session.get("uid"):
-        principal = auth.principal_for_user_id(int(session["uid"]), session.get("tv"))
+    elif session.get("s"):
+        principal = session_principal(auth)
+        if principal is not None and not page_token_ok():
+            # A change made with the cookie but without the page's token: another origin's page.
+            raise ApiError("csrf", "Yêu cầu bị từ chối vì không đến từ màn hình của hệ thống. "
+                           "Vui lòng tải lại trang rồi thử lại.", 403)
     g.principal = principal or ANONYMOUS
     return g.principal
 

@@ -55,7 +55,7 @@ def _wants_json() -> bool:
 
 
 _HTML = """<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>{{ status }}</title>
-<style>body{font-family:sans-serif;background:#f4f6f8;color:#1b2a3a;display:flex;align-items:center;
+<style nonce="{{ csp_nonce() }}">body{font-family:sans-serif;background:#f4f6f8;color:#1b2a3a;display:flex;align-items:center;
 justify-content:center;height:100vh;margin:0}main{background:#fff;padding:2rem 3rem;border-radius:12px;
 box-shadow:0 2px 12px rgba(0,0,0,.1);max-width:40rem}h1{margin:0 0 .5rem;font-size:1.4rem}</style></head>
 <body><main><h1>Lỗi {{ status }}</h1><p>{{ message }}</p><p><a href="/">Về trang chủ</a></p></main></body></html>"""
