@@ -135,6 +135,9 @@ def create_app(settings: Settings) -> Flask:
     web_dir = Path(__file__).parent / "web"
     app = Flask("motcua", template_folder=str(web_dir / "templates"), static_folder=str(web_dir / "static"),
                 static_url_path="/static")
+    from .web.request import IdConverter
+
+    app.url_map.converters["id"] = IdConverter  # <id:...>: database ids and numbers, bounded
     secret = resolve_secret(settings)
     app.config.update(
         SECRET_KEY=secret, MAX_CONTENT_LENGTH=UPLOAD_LIMIT, JSON_AS_ASCII=False,
@@ -156,6 +159,8 @@ def create_app(settings: Settings) -> Flask:
                          announce=CallAnnouncer(settings.config.announcements))
     engine.sync_config()
     auth = Auth(store, settings.config, secret, clock=settings.clock)
+    # A signed-in cookie lasts a working day from the sign-in (not sliding: not re-sent on every answer).
+    app.config.update(PERMANENT_SESSION_LIFETIME=auth.session_ttl, SESSION_REFRESH_EACH_REQUEST=False)
     socketio = SocketIO(app, async_mode=async_mode(), message_queue=settings.message_queue,
                         json=_SocketJson, ping_interval=10, ping_timeout=10)
     hub = RealtimeHub(socketio, engine, auth, bus)
@@ -169,27 +174,31 @@ def create_app(settings: Settings) -> Flask:
     from .ratings import install_rating_prompts
 
     services.on_close(install_rating_prompts(services))
+    services.on_close(services.dossiers.install_pickup_returns(bus))  # pickup tickets return their dossier
 
     from .web import errors
 
     errors.register(app)
 
     @app.before_request
-    def _limit_body():
+    def _limit_body():  # over the limit: 413, chunked or not, before any route reads it
         from flask import request
 
-        if not request.path.endswith("/import"):
-            request.max_content_length = JSON_BODY_LIMIT
+        from .web.request import bound_body, refuse_deep_json
+
+        rule = request.url_rule
+        upload = rule is not None and rule.rule.endswith("/import")
+        bound_body(UPLOAD_LIMIT if upload else JSON_BODY_LIMIT)
+        if not upload:
+            refuse_deep_json()  # 400 on every route, not only those that read a JSON body
+
+    from .web import security
+
+    security.install(app)  # csp_nonce(), csrf_token(), page_csrf() in templates
 
     @app.after_request
-    def _headers(resp):
-        # (not headers.setdefault: that raises and catches a KeyError per missing header)
-        h = resp.headers
-        if "X-Content-Type-Options" not in h:
-            h["X-Content-Type-Options"] = "nosniff"
-        if "Referrer-Policy" not in h:
-            h["Referrer-Policy"] = "same-origin"
-        return resp
+    def _headers(resp):  # CSP with the pages' nonce, no framing, nosniff, referrer (web/security.py)
+        return security.add_headers(resp)
 
     from .api import bp as api_bp
     from .api.voice_routes import voice_files

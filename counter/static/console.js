@@ -44,10 +44,21 @@
   function text(el, s) { el.textContent = s; return el; }
   function li(s, cls) { var x = document.createElement("li"); if (cls) { x.className = cls; } return text(x, s); }
   function hhmm(iso) { return iso ? iso.slice(11, 16) : ""; }
-  function dur(s) {
-    if (s === null || s === undefined) { return ""; }
+  // The running timer is a stopwatch (m:ss); a time spent is said as a duration ("4 phút").
+  function stopwatch(s) {
     var m = Math.floor(s / 60), r = s % 60;
     return m >= 60 ? Math.floor(m / 60) + " giờ " + (m % 60) + " phút" : m + ":" + ("0" + r).slice(-2);
+  }
+  function dur(s) {
+    if (s === null || s === undefined) { return ""; }
+    var m = Math.floor(s / 60);
+    if (m < 1) { return s + " giây"; }
+    return m >= 60 ? Math.floor(m / 60) + " giờ" + (m % 60 ? " " + (m % 60) + " phút" : "") : m + " phút";
+  }
+  // "chuyển từ quầy 2 (Đất đai)": a ticket sent here by a transfer.
+  function origin(t) {
+    if (!t || !t.from_counter) { return ""; }
+    return "chuyển từ quầy " + t.from_counter + (t.from_service_name ? " (" + t.from_service_name + ")" : "");
   }
 
   function render() {
@@ -59,7 +70,10 @@
     if (cur && cur.priority_label) { info += " · Ưu tiên: " + cur.priority_label; }
     if (cur && cur.recalls) { info += " · Đã gọi lại " + cur.recalls + " lần"; }
     if (cur && cur.dossier_code) { info += " · Hồ sơ " + cur.dossier_code; }
+    if (cur && cur.from_counter) { var o = origin(cur); info += " · " + o.charAt(0).toUpperCase() + o.slice(1); }
     text($("cur-info"), info);
+    $("cur-more").classList.toggle("hidden", !cur);
+    $("cur-cancel").classList.toggle("hidden", !cur || cur.status !== "called");
     $("cur-status").classList.toggle("hidden", !cur);
     if (cur) {
       text($("cur-status"), STATUS[cur.status] || cur.status_label);
@@ -69,7 +83,12 @@
     tick();
     // Dossier codes belong to one visit: a new current ticket starts an empty list.
     var curId = cur ? cur.id + ":" + view.current_visit_id : null;
-    if (curId !== dossierTicket) { dossierTicket = curId; dossiers = []; $("dossier-input").value = ""; renderDossiers(); }
+    if (curId !== dossierTicket) {
+      dossierTicket = curId; dossiers = []; $("dossier-input").value = ""; renderDossiers();
+      $("return-dossier").checked = true;  // a pickup ticket returns its dossier unless staff untick it
+    }
+    $("return-box").classList.toggle("hidden", !(cur && cur.dossier_code));
+    text($("return-code"), cur && cur.dossier_code ? cur.dossier_code : "");
     $("dossier-box").classList.toggle("hidden", !cur);
     if (cur && cur.dossier_code && $("result-code").dataset.filledFor !== String(cur.id)) {
       $("result-code").value = cur.dossier_code; $("result-code").dataset.filledFor = String(cur.id);
@@ -93,21 +112,31 @@
       b.innerHTML = "<span class='num'></span><span class='svc'></span><span class='age'></span>";
       text(b.querySelector(".num"), t.number);
       text(b.querySelector(".svc"), t.service_name + (t.priority ? " · ưu tiên" : "") +
-        (t.dossier_code ? " · hồ sơ " + t.dossier_code : ""));
+        (t.dossier_code ? " · hồ sơ " + t.dossier_code : "") + (t.from_counter ? " · " + origin(t) : ""));
       if (t.dossier_code) { b.dataset.dossier = t.dossier_code; }
+      if (t.from_counter) { b.dataset.from = t.from_counter; }
       text(b.querySelector(".age"), "lấy số " + hhmm(t.issued_at));
-      b.title = "Gọi số " + t.number + " ra quầy (không theo thứ tự)";
-      b.addEventListener("click", function () { confirmCall(t); });
+      b.title = "Số " + t.number + ": gọi ra quầy (không theo thứ tự), in lại phiếu hoặc hủy số";
+      b.addEventListener("click", function () { openTicket(t); });
       x.appendChild(b); nx.appendChild(x);
     });
 
     var sv = $("served"); sv.innerHTML = "";
     view.served.slice(0, 60).forEach(function (s) {
       var x = li("", "out-" + s.outcome);
+      x.dataset.ticket = s.ticket_id;
       x.appendChild(text(document.createElement("b"), s.number));
       x.appendChild(text(document.createElement("span"), OUTCOME[s.outcome] || s.outcome));
       x.appendChild(text(document.createElement("span"), dur(s.service_s)));
       x.appendChild(text(document.createElement("span"), hhmm(s.ended_at)));
+      if (s.outcome === "no_show" && s.ticket_status === "no_show") {
+        // The citizen marked absent came back: into the queue again (by the time they took the number).
+        var rb = text(document.createElement("button"), "Đưa lại hàng chờ");
+        rb.type = "button"; rb.className = "btn secondary small-btn reactivate";
+        rb.title = "Công dân đã quay lại: đưa số " + s.number + " vào hàng chờ (theo giờ lấy số)";
+        rb.addEventListener("click", function () { reactivate(s.ticket_id, s.number); });
+        x.appendChild(rb);
+      }
       sv.appendChild(x);
     });
     text($("served-count"), "(" + view.served.filter(function (s) { return s.outcome === "done"; }).length + ")");
@@ -117,7 +146,7 @@
     view.on_hold.forEach(function (t) {
       var x = li("", "");
       x.appendChild(text(document.createElement("b"), t.number + " "));
-      x.appendChild(text(document.createElement("span"), t.service_name + " "));
+      x.appendChild(text(document.createElement("span"), t.service_name + (t.from_counter ? " · " + origin(t) : "") + " "));
       var b = text(document.createElement("button"), "Tiếp tục phục vụ");
       b.className = "btn secondary small-btn resume"; b.type = "button";
       b.addEventListener("click", function () { act("resume", { ticket: t.id }); });
@@ -160,6 +189,8 @@
     var cur = view && view.current;
     document.querySelectorAll(".next-item").forEach(function (b) { b.disabled = why["b-call"] !== null; });
     document.querySelectorAll(".resume").forEach(function (b) { b.disabled = !online || inflight || !!cur; });
+    var busy = !online || inflight || !view;
+    document.querySelectorAll(".reactivate, #cur-print, #cur-cancel, #undo-go").forEach(function (b) { b.disabled = busy; });
     var lost = !online && (everOnline || startupOver);  // no red banner while the page first connects
     $("offline").classList.toggle("hidden", !lost);
     document.body.classList.toggle("is-offline", lost);
@@ -168,9 +199,13 @@
 
   // Actions --------------------------------------------------------------------------------
   function act(path, body, headers) {
+    return send("/api/v1/counters/" + n + "/" + path, body, headers);
+  }
+  function send(url, body, headers) {
     if (inflight || !online) { return Promise.resolve(null); }
+    var path = url.split("/").pop();
     inflight = true; enable();
-    return api.post("/api/v1/counters/" + n + "/" + path, body, headers)
+    return api.post(url, body, headers)
       .then(function (r) {
         if ((path === "call-next") && r && !r.ticket) { motcuaToast("Không còn ai đang chờ."); }
         return r;
@@ -179,21 +214,42 @@
       .then(function (r) { inflight = false; enable(); refresh(); return r; });
   }
 
-  function callNext() { return act("call-next", {}, { "Idempotency-Key": MotcuaApi.newKey() }); }
+  // Calling a number finishes the current ticket on the server, which returns a pickup ticket's
+  // dossier: when staff unticked "Trả kết quả", that ticket is finished first, keeping it.
+  function keptFirst() {
+    var cur = view && view.current;
+    if (!cur || !cur.dossier_code || $("return-dossier").checked) { return Promise.resolve(true); }
+    return act("finish", { return_dossier: false }).then(function (r) { return !!(r && r.ticket); });
+  }
+  function callNext() {
+    return keptFirst().then(function (ok) {
+      return ok ? act("call-next", {}, { "Idempotency-Key": MotcuaApi.newKey() }) : null;
+    });
+  }
   function finish() {
     addTyped();
     var body = dossiers.length ? { dossiers: dossiers.slice() } : {};
+    var cur = view && view.current;
+    var pickup = cur && cur.dossier_code ? cur.dossier_code : null;
+    if (pickup) { body.return_dossier = $("return-dossier").checked; }
     return act("finish", body).then(function (r) {
       if (r && r.ticket) {
-        motcuaToast("Đã kết thúc số " + r.ticket.number + (body.dossiers ? " · gắn " + body.dossiers.length + " hồ sơ" : "") + ".");
+        motcuaToast("Đã kết thúc số " + r.ticket.number + (body.dossiers ? " · gắn " + body.dossiers.length + " hồ sơ" : "") +
+          (pickup ? (body.return_dossier ? " · hồ sơ " + pickup + " đã trả kết quả" : " · hồ sơ " + pickup + " chưa trả kết quả") : "") + ".");
         dossiers = []; renderDossiers();
       }
+    });
+  }
+  function skip() {
+    var cur = view && view.current;
+    return act("skip").then(function (r) {
+      if (r && r.ticket && cur) { offerUndo(cur); }
     });
   }
 
   $("b-next").addEventListener("click", callNext);
   $("b-recall").addEventListener("click", function () { act("recall"); });
-  $("b-skip").addEventListener("click", function () { act("skip"); });
+  $("b-skip").addEventListener("click", skip);
   $("b-finish").addEventListener("click", finish);
   $("b-transfer").addEventListener("click", function () { openTransfer(); });
   $("b-call").addEventListener("click", function () { $("c-number").value = ""; openDialog("dlg-call"); $("c-number").focus(); });
@@ -259,22 +315,96 @@
     var num = $("c-number").value.trim().toUpperCase();
     if (!num) { $("c-number").focus(); return; }
     closeDialogs();
-    act("call", { number: num });
+    keptFirst().then(function (ok) { if (ok) { act("call", { number: num }); } });
   });
 
+  // One waiting ticket (tapped in the next list): call it out of order, reprint it, cancel it.
   var pendingCall = null;
-  function confirmCall(t) {
+  function openTicket(t) {
     if (inflight || !online) { return; }
     pendingCall = t;
-    text($("confirm-text"), "Gọi số " + t.number + " (" + t.service_name + ") ra quầy ngay, không theo thứ tự?" +
+    document.querySelectorAll("#dlg-confirm .dlg-number").forEach(function (e) { text(e, t.number); });
+    text($("confirm-about"), t.service_name + " · lấy số lúc " + hhmm(t.issued_at) +
+      (t.dossier_code ? " · hồ sơ " + t.dossier_code : "") + (t.from_counter ? " · " + origin(t) : ""));
+    var paused = view && view.counter.paused;
+    text($("confirm-text"), paused ? "Quầy đang tạm dừng: chưa gọi được số này." :
+      "Gọi số " + t.number + " ra quầy ngay, không theo thứ tự?" +
       (view.current ? " Số " + view.current.number + " đang phục vụ sẽ được kết thúc." : ""));
     text($("confirm-go"), "Gọi số " + t.number);
+    $("confirm-go").disabled = !!paused;
     openDialog("dlg-confirm");
-    $("confirm-go").focus();
+    (paused ? $("confirm-print") : $("confirm-go")).focus();
   }
   $("confirm-go").addEventListener("click", function () {
     var t = pendingCall; pendingCall = null; closeDialogs();
-    if (t) { act("call", { ticket: t.id }); }
+    if (t) { keptFirst().then(function (ok) { if (ok) { act("call", { ticket: t.id }); } }); }
+  });
+  $("confirm-print").addEventListener("click", function () {
+    var t = pendingCall; pendingCall = null; closeDialogs();
+    if (t) { reprint(t); }
+  });
+  $("confirm-cancel").addEventListener("click", function () {
+    var t = pendingCall; pendingCall = null; closeDialogs();
+    if (t) { askCancel(t); }
+  });
+  $("cur-print").addEventListener("click", function () { if (view && view.current) { reprint(view.current); } });
+  $("cur-cancel").addEventListener("click", function () { if (view && view.current) { askCancel(view.current); } });
+
+  function reprint(t) {
+    send("/api/v1/tickets/" + t.id + "/print", {}).then(function (r) {
+      if (r && r.print_job) { motcuaToast("In lại phiếu số " + t.number + ": đã gửi tới máy in."); }
+    });
+  }
+  // Cancelling cannot be undone: always asked first.
+  var pendingCancel = null;
+  function askCancel(t) {
+    pendingCancel = t;
+    document.querySelectorAll("#dlg-cancel .dlg-number").forEach(function (e) { text(e, t.number); });
+    text($("cancel-text"), "Số " + t.number + " (" + t.service_name + ") sẽ bị hủy và rời khỏi hàng chờ." +
+      (t.status === "called" ? " Công dân đang được mời đến quầy này." : ""));
+    text($("cancel-go"), "Hủy số " + t.number);
+    openDialog("dlg-cancel");
+    $("dlg-cancel").querySelector("[data-close]").focus();
+  }
+  $("cancel-go").addEventListener("click", function () {
+    var t = pendingCancel; pendingCancel = null; closeDialogs();
+    if (!t) { return; }
+    send("/api/v1/tickets/" + t.id + "/cancel", {}).then(function (r) {
+      if (r && r.ticket) { motcuaToast("Đã hủy số " + t.number + "."); }
+    });
+  });
+
+  // A citizen marked absent came back: into the queue again.
+  function reactivate(id, number) {
+    return send("/api/v1/tickets/" + id + "/reactivate", {}).then(function (r) {
+      if (r && r.ticket) { motcuaToast("Số " + number + " đã được đưa lại hàng chờ."); }
+      return r;
+    });
+  }
+  // Vắng mặt can be undone for a few seconds: the number comes back to this counter.
+  var UNDO_MS = 8000, undoTicket = null, undoTimer = null;
+  function offerUndo(t) {
+    undoTicket = t;
+    text($("undo-text"), "Số " + t.number + " đã được đánh dấu vắng mặt.");
+    $("undo").classList.remove("hidden");
+    clearTimeout(undoTimer);
+    undoTimer = setTimeout(hideUndo, UNDO_MS);
+    enable();
+  }
+  function hideUndo() { clearTimeout(undoTimer); undoTicket = null; $("undo").classList.add("hidden"); }
+  $("undo-go").addEventListener("click", function () {
+    var t = undoTicket;
+    if (!t) { return; }
+    hideUndo();
+    send("/api/v1/tickets/" + t.id + "/reactivate", {}).then(function (r) {
+      if (!r || !r.ticket) { return; }
+      if (view && (view.current || view.counter.paused)) {
+        motcuaToast("Số " + t.number + " đã trở lại hàng chờ."); return;
+      }
+      return act("call", { ticket: t.id }).then(function (c) {
+        motcuaToast(c && c.ticket ? "Đã hoàn tác: số " + t.number + " trở lại quầy này." : "Số " + t.number + " đã trở lại hàng chờ.");
+      });
+    });
   });
 
   // Dossier codes (typed or scanned) ---------------------------------------------------------
@@ -342,7 +472,7 @@
   function tick() {
     if (!timerStart) { text($("cur-timer"), ""); return; }
     var s = Math.max(0, Math.floor((Date.now() - timerStart.getTime()) / 1000));
-    text($("cur-timer"), "⏱ " + dur(s));
+    text($("cur-timer"), "⏱ " + stopwatch(s));
     $("cur-timer").classList.toggle("long", s >= 15 * 60);
   }
   setInterval(tick, 1000);

@@ -8,11 +8,13 @@
   var $ = function (id) { return document.getElementById(id); };
   var data = null, fetchedAt = 0, timer = null, busy = false;
 
+  // A time spent, said as a duration ("45 giây", "12 phút", "1 giờ 5 phút"), never like a clock time.
   function dur(s) {
     if (s === null || s === undefined) { return "—"; }
     var m = Math.floor(s / 60);
-    if (m >= 60) { return Math.floor(m / 60) + " giờ " + (m % 60) + " phút"; }
-    return m + ":" + ("0" + (s % 60)).slice(-2);
+    if (m < 1) { return s + " giây"; }
+    if (m < 60) { return m + " phút"; }
+    return Math.floor(m / 60) + " giờ" + (m % 60 ? " " + (m % 60) + " phút" : "");
   }
   function el(tag, cls, txt) {
     var e = document.createElement(tag);
@@ -51,7 +53,7 @@
       card.appendChild(el("span", "state-tag", c.state_label));
       card.appendChild(el("div", "num", c.current ? c.current.number : "—"));
       var lines = [];
-      if (c.current) { lines.push(c.current.service_name + " · " + dur(since(c.current_for_s))); }
+      if (c.current) { lines.push(c.current.service_name + " · đã " + dur(since(c.current_for_s))); }
       if (c.paused) { lines.push("Lý do: " + c.pause_reason); }
       lines.push("Đang chờ: " + c.waiting + " · Đã phục vụ: " + c.served_today);
       if (c.on_hold) { lines.push("Đang tạm giữ: " + c.on_hold); }
@@ -77,7 +79,7 @@
     $("ov-longest").textContent = lw ? dur(since(lw.wait_s)) : "—";
     $("ov-longest").classList.toggle("alert", !!lw && since(lw.wait_s) >= 30 * 60);
     $("ov-longest-who").textContent = lw ? "Số " + lw.number + " · " + lw.service_name + " · lấy số lúc " + lw.issued_at.slice(11, 16) : "Không có ai đang chờ";
-    $("ov-updated").textContent = "Cập nhật lúc " + new Date(fetchedAt).toLocaleTimeString("vi-VN");
+    $("ov-updated").textContent = "Cập nhật lúc " + motcuaClock.time(new Date(fetchedAt), true);
   }
   setInterval(tick, 1000);
   setInterval(load, 15000);

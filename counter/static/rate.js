@@ -28,9 +28,10 @@
   function idle() { prompt = null; stopTimer(); show("s-idle"); }
   function setup(msg) { prompt = null; stopTimer(); $("setup-text").textContent = msg; show("s-setup"); }
 
+  // What staff read on a tablet that is not set up: plain words, no address, no code to type.
+  var ASK_STAFF = " Xin báo cán bộ phụ trách kỹ thuật của Trung tâm để cài đặt lại máy.";
   if (!token) {
-    setup("Chưa có mã thiết bị. Hãy mở trang này một lần với địa chỉ /rate/" + n + "?device=<mã thiết bị> " +
-      "(mã của thiết bị loại \"rating\" gắn với quầy " + n + " trong tệp cấu hình).");
+    setup("Chưa có mã thiết bị cho máy đánh giá của quầy " + n + "." + ASK_STAFF);
     return;
   }
   var api = new MotcuaApi(token);
@@ -131,14 +132,20 @@
       else if (prompt && !sending) { idle(); }
       else if (!$("s-setup").classList.contains("hidden")) { idle(); }
     }, function (e) {
-      if (e.status === 401 || e.status === 403) { setup(e.message); }
+      if (e.status === 401) { setup(BAD_TOKEN); }
+      else if (e.status === 403) { setup((e.code === "other_counter" ? e.message : "Máy này không dùng được để đánh giá quầy " + n + ".") + ASK_STAFF); }
     });
   }
+  var BAD_TOKEN = "Máy đánh giá của quầy " + n + " chưa được kết nối đúng với hệ thống." + ASK_STAFF;
   rt.on("online", catchUp);
-  rt.on("error", function (e) { if (e && e.error === "bad_token") { setup(e.message + " (mã thiết bị không đúng)"); } });
+  rt.on("error", function (e) {
+    // The refusal of the socket arrives as {error} or, from some servers, inside its message.
+    if (e && (e.error === "bad_token" || /bad_token/.test(String(e.message || "")))) { setup(BAD_TOKEN); }
+  });
   rt.on("rating:prompt", ask);
   rt.on("rating:closed", function (p) {
     if (prompt && p && p.visit_id === prompt.visit_id && !sending) { idle(); }
   });
   show("s-idle");
+  catchUp();  // a wrong device code says so at once, even before the socket gives up
 })();

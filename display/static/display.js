@@ -13,13 +13,11 @@
   var PENDING_MAX = 100;        // queued announcements (~10 minutes of speech)
   var SEEN_MAX = 1000;          // call keys remembered to announce each call once
   var PREVIEW_CACHE_MAX = 100;  // sentence + clip list per (number, counter)
-  var PANEL_MAX = 50;           // rows per dossier panel
   var HERO_FLASH_MS = 5000;     // the latest call is highlighted this long
   var GAP_MS = 400;             // silence between two announcements
   var MIN_SHOW_MS = 1500;       // without sound, each call still holds the big panel this long
   var ANNOUNCE_LIMIT_MS = announceLimitMs(); // one announcement can never take longer than this
   var FETCH_MS = 4000;
-  var PANEL_DEBOUNCE_MS = 400;
 
   // 30 s, or ?announce_limit_s=N (1..300) in the page's address (the tests use a short one).
   function announceLimitMs() {
@@ -36,27 +34,13 @@
   var previews = new Map();      // "number|counter" -> Promise<{text, clips}>
   var heroTimer = null;
   var counterFlash = new Map();  // counter number -> timeout id
-  var panelTimer = null;
 
   // ---------------------------------------------------------------------------------------
-  // Clock (the office's time zone, whatever the PC is set to)
-  var tz = cfg.timezone || undefined;
-  var DAYS = ["Chủ nhật", "Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy"];
-  var timeFmt, dateFmt;
-  try {
-    timeFmt = new Intl.DateTimeFormat("en-GB", { timeZone: tz, hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
-    dateFmt = new Intl.DateTimeFormat("en-GB", { timeZone: tz, weekday: "short", day: "2-digit", month: "2-digit", year: "numeric" });
-  } catch (e) {
-    timeFmt = new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
-    dateFmt = new Intl.DateTimeFormat("en-GB", { weekday: "short", day: "2-digit", month: "2-digit", year: "numeric" });
-  }
-  var WEEKDAY = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
+  // Clock: the office's time zone, whatever the PC is set to (motcuaClock, api.js).
   function tick() {
     var now = new Date();
-    $("clock-time").textContent = timeFmt.format(now);
-    var parts = {};
-    dateFmt.formatToParts(now).forEach(function (p) { parts[p.type] = p.value; });
-    $("clock-date").textContent = DAYS[WEEKDAY[parts.weekday] || 0] + ", " + parts.day + "/" + parts.month + "/" + parts.year;
+    $("clock-time").textContent = motcuaClock.time(now, true);
+    $("clock-date").textContent = motcuaClock.date(now);
   }
   tick();
   setInterval(tick, 1000);
@@ -109,7 +93,9 @@
       if (srv && srv.status === "called") { tr.classList.add("called"); }
       if (counterFlash.has(c.number)) { tr.classList.add("just-called"); }
       tr.appendChild(el("td", "c-no", String(c.number)));
-      var name = el("td", "c-name", c.name);
+      // The badge says the number: "Quầy 1 - Hộ tịch" reads "Hộ tịch" beside it.
+      var short = String(c.name || "").replace(/^\s*quầy\s*(số\s*)?\d+\s*[-–:·,]?\s*/i, "") || c.name;
+      var name = el("td", "c-name", short);
       if (c.paused) { name.appendChild(el("span", "c-paused", "Tạm dừng")); }
       tr.appendChild(name);
       tr.appendChild(el("td", "num", srv ? srv.number : "—"));
@@ -164,10 +150,31 @@
   // ---------------------------------------------------------------------------------------
   // The big panel and the recent calls
   function counterLabel(c) { return "Mời đến quầy số " + c.counter; }
+  // Under the number: the ticket's field, the same for a live call and after a reload.
   function serviceLabel(c) {
-    if (c.counter_name) { return c.counter_name; }
     var s = state && state.services ? state.services.filter(function (x) { return x.code === c.service; })[0] : null;
-    return s ? s.name : "";
+    return s ? s.name : (c.service_name || "");
+  }
+  function counterPaused(n) {
+    var c = state && state.counters ? state.counters.filter(function (x) { return x.number === Number(n); })[0] : null;
+    return !!(c && c.paused);
+  }
+  // A paused counter invites nobody: its last number leaves the big panel for the latest call
+  // of an open counter (or none). "Vừa gọi" keeps every call.
+  function heroFromRecent() {
+    if (current || pending.length) { return; }
+    var hero = $("latest");
+    if (hero.dataset.counter && !counterPaused(hero.dataset.counter)) { return; }
+    var open = recentCalls.filter(function (c) { return !counterPaused(c.counter); })[0];
+    if (open) { showHero(open, false); } else if (hero.dataset.counter) { clearHero(); }
+  }
+  function clearHero() {
+    $("latest-number").textContent = "—";
+    $("latest-counter").textContent = "\u00a0";
+    $("latest-service").textContent = "\u00a0";
+    $("latest-recall").classList.add("hidden");
+    delete $("latest").dataset.number;
+    delete $("latest").dataset.counter;
   }
   function showHero(c, flash) {
     $("latest-number").textContent = c.number;
@@ -185,7 +192,10 @@
       heroTimer = setTimeout(function () { hero.classList.remove("flash"); }, HERO_FLASH_MS);
     }
   }
+  var recentCalls = [];  // the calls shown in "Vừa gọi", newest first (the big panel falls back on them)
   function addRecent(c) {
+    recentCalls.unshift(c);
+    recentCalls.length = Math.min(recentCalls.length, RECENT_MAX);
     var ol = $("recent-calls");
     var li = el("li");
     li.dataset.number = c.number;
@@ -200,6 +210,7 @@
   function seedRecent(calls) {
     var ol = $("recent-calls");
     ol.replaceChildren();
+    recentCalls = [];
     calls.filter(callWanted).slice(0, RECENT_MAX).reverse().forEach(addRecent);
   }
 
@@ -209,9 +220,8 @@
   var AUDIO_TEXT = {
     blocked: {
       title: "Màn hình chưa phát được tiếng gọi số",
-      body: "Trình duyệt đang chặn âm thanh tự phát. Bấm chuột (hoặc chạm) một lần vào màn hình này để bật tiếng. " +
-            "Để lần sau tự có tiếng, mở Chromium với tùy chọn --autoplay-policy=no-user-gesture-required " +
-            "(xem docs/display.md). Các số vẫn được hiển thị và ghi lại đầy đủ."
+      body: "Bấm chuột (hoặc chạm) một lần vào màn hình này để bật tiếng. Các số vẫn được hiển thị " +
+            "và ghi lại đầy đủ. Nếu lần nào mở màn hình cũng phải bấm, xin báo cán bộ quản trị."
     },
     unavailable: {
       title: "Không có thiết bị âm thanh",
@@ -226,7 +236,7 @@
     library: {
       title: "Chưa có thư viện giọng đọc",
       body: "Máy chủ chưa có các đoạn âm thanh để đọc số (thư viện đang được tạo hoặc thiếu espeak-ng). " +
-            "Chuông vẫn kêu và các số vẫn được hiển thị. Xem docs/display.md, mục Xử lý sự cố."
+            "Chuông vẫn kêu và các số vẫn được hiển thị. Xin báo cán bộ quản trị."
     }
   };
   var audioProblem = "";
@@ -357,6 +367,7 @@
       item.li.dataset.ended = String(Math.round(performance.now()));
       setItemState(item, "done");
       current = null;
+      heroFromRecent();  // its counter may have paused meanwhile
       setTimeout(pump, GAP_MS);
     }
   }
@@ -410,88 +421,8 @@
   }
 
   // ---------------------------------------------------------------------------------------
-  // Dossier panels (hidden while their endpoints do not exist) and notices
-  function pick(o, keys) {
-    for (var i = 0; i < keys.length; i++) {
-      if (o && o[keys[i]] !== undefined && o[keys[i]] !== null && o[keys[i]] !== "") { return o[keys[i]]; }
-    }
-    return "";
-  }
-  function listOf(d) {
-    if (Array.isArray(d)) { return d; }
-    if (!d || typeof d !== "object") { return []; }
-    return d.items || d.dossiers || d.results || d.apologies || [];
-  }
-  function viDate(v) {
-    if (!v) { return ""; }
-    var m = /^(\d{4})-(\d{2})-(\d{2})/.exec(String(v));
-    return m ? m[3] + "/" + m[2] + "/" + m[1] : String(v);
-  }
-  function fillPanel(panelId, listId, items, row) {
-    var ul = $(listId);
-    var frag = document.createDocumentFragment();
-    items.slice(0, PANEL_MAX).forEach(function (d) { frag.appendChild(row(d)); });
-    ul.replaceChildren(frag);
-    $(panelId).classList.toggle("empty", items.length === 0);
-    $(panelId).classList.remove("hidden");
-    autoScroll(ul);
-  }
-  function autoScroll(ul) {
-    var box = ul.parentNode;
-    ul.classList.remove("scrolling");
-    ul.style.removeProperty("--scroll-by");
-    ul.style.removeProperty("--scroll-s");
-    requestAnimationFrame(function () {
-      var over = ul.scrollHeight - box.clientHeight;
-      if (over > 4) {
-        ul.style.setProperty("--scroll-by", "-" + over + "px");
-        ul.style.setProperty("--scroll-s", Math.max(8, Math.round(over / 25)) + "s");
-        ul.classList.add("scrolling");
-      }
-    });
-  }
-  function loadPanel(url, panelId, listId, row) {
-    return fetchJson(url).then(function (d) {
-      fillPanel(panelId, listId, listOf(d), row);
-      showDossierRow();
-    }, function (e) {
-      if (e.status === 404 || e.status === 401 || e.status === 403) { $(panelId).classList.add("hidden"); }
-      // other failures (network): keep what is shown; the next snapshot or event refreshes it
-      showDossierRow();
-    });
-  }
-  function showDossierRow() {
-    var any = !$("ready-panel").classList.contains("hidden") || !$("apology-panel").classList.contains("hidden");
-    $("dossiers").classList.toggle("hidden", !any);
-  }
-  function readyRow(d) {
-    var li = el("li");
-    li.dataset.code = pick(d, ["code", "ma_ho_so"]);
-    li.appendChild(el("b", "d-code", li.dataset.code));
-    li.appendChild(el("span", "d-name", pick(d, ["applicant_masked", "applicant", "name", "nguoi_nop"])));
-    var proc = pick(d, ["procedure", "thu_tuc"]);
-    if (proc) { li.appendChild(el("span", "d-proc", proc)); }
-    return li;
-  }
-  function apologyRow(d) {
-    var li = el("li");
-    li.dataset.code = pick(d, ["code", "ma_ho_so"]);
-    li.appendChild(el("b", "d-code", li.dataset.code));
-    li.appendChild(el("span", "d-name", pick(d, ["applicant_masked", "applicant", "name", "nguoi_nop"])));
-    var nd = viDate(pick(d, ["new_due_at_text", "new_due_at", "new_due_date", "new_date", "ngay_hen_moi"]));
-    li.appendChild(el("span", "d-date", nd ? "Hẹn lại: " + nd : ""));
-    return li;
-  }
-  function loadPanels() {
-    clearTimeout(panelTimer);
-    panelTimer = null;
-    loadPanel("/api/v1/dossiers/ready", "ready-panel", "ready-list", readyRow);
-    loadPanel("/api/v1/dossiers/apologies", "apology-panel", "apology-list", apologyRow);
-  }
-  function loadPanelsSoon() {
-    if (panelTimer) { return; }
-    panelTimer = setTimeout(loadPanels, PANEL_DEBOUNCE_MS);
-  }
+  // Dossier panels (boards.js) and notices
+  var boards = window.MotcuaDossierBoards(fetchJson);
 
   function showNotices(list) {
     var texts = (list || []).map(function (n) { return typeof n === "string" ? n : n.text; })
@@ -508,7 +439,7 @@
     bar.classList.remove("hidden");
   }
   function loadNotices() {
-    fetchJson("/api/v1/notices").then(function (d) { showNotices(d.notices || listOf(d)); }, function () {});
+    fetchJson("/api/v1/notices").then(function (d) { showNotices(d && (d.notices || (Array.isArray(d) ? d : []))); }, function () {});
   }
 
   // ---------------------------------------------------------------------------------------
@@ -535,7 +466,8 @@
     // "Vừa gọi" is redrawn from the snapshot (the server's own list of today's calls).
     var recent = (s.recent_calls || []).filter(callWanted);
     seedRecent(recent);
-    if (recent.length && !current && !pending.length) { showHero(recent[0], false); }
+    var open = recent.filter(function (c) { return !counterPaused(c.counter); })[0];
+    if (!current && !pending.length) { if (open) { showHero(open, false); } else { clearHero(); } }
     if (first) {
       first = false;
       maxSeq = Math.max(maxSeq, typeof s.seq === "number" ? s.seq : -1);
@@ -545,7 +477,7 @@
       if (typeof s.seq === "number" && s.seq > maxSeq) { maxSeq = s.seq; }
     }
     if (s.office && s.office.name) { $("office-name").textContent = s.office.name; }
-    loadPanels();
+    boards.load();
     loadNotices();
     loadManifestOnce();
   });
@@ -553,9 +485,10 @@
     state = Object.assign(state || {}, s);
     if (typeof s.seq === "number" && s.seq > maxSeq) { maxSeq = s.seq; }
     renderQueue();
+    heroFromRecent();
   });
   rt.on("ticket:called", function (c) { receiveCall(c, false); });
-  rt.on("dossier:updated", function () { loadPanelsSoon(); });
+  rt.on("dossier:updated", function () { boards.loadSoon(); });
   rt.on("notice:changed", function (d) {
     if (d && Array.isArray(d.notices)) { showNotices(d.notices); } else { loadNotices(); }
   });

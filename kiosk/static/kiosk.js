@@ -19,9 +19,14 @@
     printers: {},          // name -> {state, detail}
     ticket: null,          // the ticket on screen: {id, jobId, printState}
     chosen: null,          // field chosen before the priority step
-    busy: false
+    busy: false,
+    offline: false         // the server cannot be reached: out of service, no tap is taken
   };
   var OK_PRINTER_STATES = ["ready", "ok", "online", "idle", "busy", "printing"];
+  // "closed": the server stopped its printer (it is shutting down), not a printer fault;
+  // "unsupported": a printer the registry does not drive (e.g. a second one): not ours.
+  var IGNORED_PRINTER_STATES = ["unsupported", "closed"];
+  var PROBE_MS = 2000;
 
   // Kiosk hardening: no context menu, no dragging, no pinch or ctrl+wheel zoom. -------------
   document.addEventListener("contextmenu", function (e) { e.preventDefault(); });
@@ -59,6 +64,7 @@
   });
   screens.on("show", function (name) {
     if (name === "home") { state.ticket = null; state.chosen = null; }
+    renderOffline();
   });
 
   // Home: one button per field ---------------------------------------------------------------
@@ -97,10 +103,9 @@
 
   // Open state and printer banners -------------------------------------------------------------
   function printerBad() {
-    // "unsupported": a printer the registry does not drive (e.g. a second one): not ours.
     return Object.keys(state.printers).some(function (n) {
       var st = String(state.printers[n].state || "").toLowerCase();
-      return st !== "unsupported" && OK_PRINTER_STATES.indexOf(st) < 0;
+      return IGNORED_PRINTER_STATES.indexOf(st) < 0 && OK_PRINTER_STATES.indexOf(st) < 0;
     });
   }
   function renderBanners() {
@@ -150,7 +155,7 @@
     });
   }
   function chooseField(s) {
-    if (state.busy) { return; }
+    if (state.busy || state.offline) { return; }
     var closed = state.open && state.open.open === false;
     if (!closed && priorityClasses().length) {
       state.chosen = s;
@@ -166,7 +171,7 @@
 
   // Issuing and showing a ticket ---------------------------------------------------------------------
   function issue(code, priority, dossier) {
-    if (state.busy) { return Promise.resolve(null); }
+    if (state.busy || state.offline) { return Promise.resolve(null); }
     state.busy = true;
     document.body.classList.add("busy");
     var body = { service: code };
@@ -176,7 +181,7 @@
       showTicket(tk, dossier);
       return tk;
     }).catch(function (e) {
-      showMessage(e);
+      if (!lost(e)) { showMessage(e); }
       return null;
     }).then(function (r) {
       state.busy = false;
@@ -197,12 +202,18 @@
     // The line in the current language, plus the English line under Vietnamese.
     return [t(key, vars), I.lang() === "vi" ? t(key, vars, "en") : ""];
   }
+  // The counters as a citizen says them: "1 hoặc 4", "1, 2 hoặc 4" ("1 or 4" in English).
+  function counterList(list, lang) {
+    var names = (list || []).map(String);
+    if (names.length < 2) { return names.join(""); }
+    return names.slice(0, -1).join(", ") + " " + t("common.or", null, lang) + " " + names[names.length - 1];
+  }
   function renderTicketLines(tk) {
     $("t-number").textContent = tk.number;
     $("t-service").textContent = tk.service_name || tk.service;
-    var counters = (tk.counters || []).join(", ");
-    var c = both("ticket.counters", { c: counters });
-    setLine($("t-counters"), counters ? c[0] : "", counters ? c[1] : "");
+    var counters = counterList(tk.counters);
+    setLine($("t-counters"), counters ? t("ticket.counters", { c: counters }) : "",
+      counters && I.lang() === "vi" ? t("ticket.counters", { c: counterList(tk.counters, "en") }, "en") : "");
     var ahead = tk.ahead || 0;
     var a = ahead > 0 ? both("ticket.ahead", { n: ahead }) : both("ticket.ahead_none");
     setLine($("t-ahead"), a[0], a[1]);
@@ -215,11 +226,19 @@
     var dz = $("t-dossier");
     if (tk.dossier_code) { dz.textContent = t("ticket.dossier", { code: tk.dossier_code }); dz.classList.remove("hidden"); }
     else { dz.classList.add("hidden"); }
+    // A second "Lấy số nhận kết quả" for the same dossier: its number, not a new one.
+    var al = $("t-already");
+    if (tk.already_issued) {
+      var a2 = both("ticket.already", { n: tk.number });
+      setLine(al, a2[0], a2[1]);
+      al.classList.remove("hidden");
+    } else { al.classList.add("hidden"); }
   }
   function showTicket(tk) {
     var job = tk.print_job || null;
     state.ticket = { id: tk.id, data: tk, jobId: job ? job.job_id || job.id : null,
                      printState: job ? job.state : null,
+                     notPrinted: !!tk.already_issued,  // shown again, not printed again
                      // Failed at once, or queued while the registry already knows the printer is down.
                      failed: !!(job && (job.state === "failed" || job.printer_ok === false)),
                      printMessage: job ? job.message || job.error || "" : "" };
@@ -236,7 +255,7 @@
     var tk = state.ticket;
     if (!tk) { return false; }
     if (tk.failed) { return true; }
-    return tk.printState !== "done" && printerBad();
+    return !tk.notPrinted && tk.printState !== "done" && printerBad();
   }
   function renderPrintState() {
     var tk = state.ticket, el = $("t-print");
@@ -304,6 +323,52 @@
     screens.show("message");
   }
 
+  // Out of service: the server cannot be reached ---------------------------------------------------
+  // The socket's disconnection (the server stopped, the cable is cut) or a request that cannot
+  // reach the server puts up the out-of-service screen at once; nothing behind it takes a tap.
+  // A ticket already on screen stays until "Xong" (the citizen keeps the number). The kiosk
+  // asks the server every few seconds and comes back by itself once the server answers and
+  // the socket is connected again, with fresh counts and printer states.
+  var probeTimer = null, socketUp = false;
+  function renderOffline() {
+    var hide = state.offline && screens.current !== "ticket";
+    document.body.classList.toggle("offline", hide);
+    $("out-of-service").classList.toggle("hidden", !hide);
+  }
+  function setOffline(on) {
+    if (on === state.offline) { return; }
+    state.offline = on;
+    if (on) {
+      state.printers = {};  // unknown until the server tells again
+      state.chosen = null;
+      if (screens.current !== "ticket") { screens.show("home"); }  // personal data leaves the screen
+      probe();
+    } else {
+      clearTimeout(probeTimer); probeTimer = null;
+      loadOffice(); loadPrinters(); rt.resync();
+    }
+    renderOffline(); renderBanners();
+  }
+  function probe() {
+    clearTimeout(probeTimer);
+    probeTimer = setTimeout(function () {
+      if (!state.offline) { return; }
+      api.get("/api/v1/office").then(function () {
+        if (socketUp) { setOffline(false); } else { probe(); }
+      }, function () { probe(); });
+    }, PROBE_MS);
+  }
+  // A request that failed for want of the server (not a refusal): out of service.
+  function lost(e) {
+    if (!e || e.status !== 0) { return false; }
+    setOffline(true);
+    return true;
+  }
+  rt.socket.on("connect", function () { socketUp = true; if (state.offline) { probe(); } });
+  rt.socket.on("disconnect", function () { socketUp = false; setOffline(true); });
+  rt.socket.on("connect_error", function () { socketUp = false; if (state.wasUp) { setOffline(true); } });
+  rt.on("online", function () { state.wasUp = true; });
+
   // Realtime: queue snapshot, counts, scans ------------------------------------------------------------
   rt.on("snapshot", function (snap) {
     state.services = snap.services || [];
@@ -315,8 +380,11 @@
   rt.on("lost", function () { state.wasLost = true; });
   rt.on("online", function () { if (state.wasLost) { state.wasLost = false; loadPrinters(); } });
 
+  function service(code) {
+    return state.services.find(function (s) { return s.code === code && s.kiosk !== false; }) || null;
+  }
   var ctx = { api: api, rt: rt, screens: screens, t: t, i18n: I, issue: issue, showMessage: showMessage,
-              resultsService: resultsService, both: both,
+              resultsService: resultsService, both: both, lost: lost, service: service, chooseField: chooseField,
               verifiedIdleSeconds: Math.min(browseS, 45) };
   var lookup = KioskLookup.init(ctx);
   var procedures = KioskProcedures.init(ctx);
@@ -324,7 +392,7 @@
   $("go-procedures").addEventListener("click", function () { procedures.open(); });
   rt.on("kiosk:scan", function (p) { if (p) { lookup.fromCamera(p); } });
   KioskWedge.listen(document, { maxGapMs: cfg.scanGapMs || 50, minChars: cfg.scanMinChars || 4 }, function (text) {
-    lookup.scan(text);
+    if (!state.offline) { lookup.scan(text); }
   });
 
   setLang(cfg.lang || "vi");

@@ -10,9 +10,11 @@ from flask import jsonify, request
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..dossiers import extract_code, parse_day, parse_status
+from ..dossiers.limits import LookupClient
 from ..web.authz import current_principal, require, services
 from ..web.errors import ApiError
 from ..web.request import int_arg, json_body, parse
+from ..web.text import FreeText
 from .blueprint import bp
 
 if TYPE_CHECKING:
@@ -32,13 +34,13 @@ class VerifyIn(BaseModel):
 class StatusIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     status: Any  # 9, "9" or a label; checked by parse_status
-    note: str = Field(default="", max_length=300)
+    note: FreeText(300) = ""
 
 
 class ApologyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     new_due_date: str = Field(min_length=1, max_length=32)
-    text: str = Field(default="", max_length=500)
+    text: FreeText(500) = ""
 
 
 def _ds() -> "DossierStore":
@@ -49,16 +51,30 @@ def _staff_id() -> int | None:
     return current_principal().user_id
 
 
+#: Whose lookups are not limited: the kiosk in the hall scans all day, staff see every dossier.
+TRUSTED_LOOKUP_ROLES = ("kiosk", "staff", "admin")
+
+
+def _client() -> LookupClient:
+    """Who is looking up (motcua/dossiers/limits.py): a kiosk device or a staff account by its
+    token, anyone else by address (behind MOTCUA_TRUSTED_PROXIES, the forwarded one: the
+    app's ProxyFix sets remote_addr)."""
+    p = current_principal()
+    if p.role in TRUSTED_LOOKUP_ROLES:
+        return LookupClient(f"device:{p.device}" if p.device else f"user:{p.user_id}", trusted=True)
+    return LookupClient(f"ip:{request.remote_addr or '?'}")
+
+
 # Public ---------------------------------------------------------------------------------
 @bp.get("/dossiers/<code>")
 def dossier_public(code: str):
-    return jsonify(_ds().public(code))
+    return jsonify(_ds().public(code, client=_client()))
 
 
 @bp.post("/dossiers/<code>/verify")
 def dossier_verify(code: str):
     body = parse(VerifyIn, json_body())
-    return jsonify(_ds().verify(code, body.ma_tra_cuu, id_last4=body.cccd_4))
+    return jsonify(_ds().verify(code, body.ma_tra_cuu, id_last4=body.cccd_4, client=_client()))
 
 
 @bp.get("/dossiers/ready")
@@ -84,7 +100,7 @@ def lookup_scan():
     if code is None:
         raise ApiError("no_dossier_code", "Không đọc được mã hồ sơ từ mã vừa quét. Mời ông/bà quét lại "
                        "mã trên Giấy tiếp nhận hồ sơ và hẹn trả kết quả hoặc nhập mã hồ sơ.", 404)
-    return jsonify(_ds().public(code))
+    return jsonify(_ds().public(code, client=_client()))
 
 
 # Staff ----------------------------------------------------------------------------------

@@ -11,26 +11,19 @@ live in motcua/notices.py.
 from __future__ import annotations
 
 from flask import jsonify
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict
 
 from .. import notices
-from ..notices import NOTICE_MAX_CHARS, one_line
+from ..notices import NOTICE_MAX_CHARS
 from ..web.authz import require, services
 from ..web.request import json_body, parse
+from ..web.text import FreeText
 from .blueprint import bp
 
 
 class NoticeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    text: str = Field(min_length=1, max_length=NOTICE_MAX_CHARS)
-
-    @field_validator("text")
-    @classmethod
-    def _clean(cls, v: str) -> str:
-        v = one_line(v)
-        if not v:
-            raise ValueError("empty")
-        return v
+    text: FreeText(NOTICE_MAX_CHARS, required=True)  # one line on the screens (motcua/web/text.py)
 
 
 @bp.get("/notices")
@@ -45,7 +38,7 @@ def add_notice():
     return jsonify(notices.add_notice(services(), body.text)), 201
 
 
-@bp.delete("/notices/<int:notice_id>")
+@bp.delete("/notices/<id:notice_id>")
 @require("admin")
 def delete_notice(notice_id: int):
     return jsonify({"deleted": notice_id, "notices": notices.remove_notice(services(), notice_id)})

@@ -5,6 +5,7 @@ import threading
 
 from flask import current_app, jsonify, request
 
+from ..web.authz import services
 from ..web.errors import ApiError
 from ..web.request import int_arg
 from .blueprint import bp
@@ -55,9 +56,25 @@ def procedure_fields():
     return jsonify([{"code": f.code, "name": f.name, "count": f.count} for f in catalogue().fields()])
 
 
+def ticket_service(field_code: str, field_name: str) -> dict | None:
+    """The office's field (queue service) that takes tickets for a catalogue field: the one
+    with the same code, else the one whose name contains the catalogue field's name (accents
+    and case aside: "Chứng thực" -> "Hộ tịch - Chứng thực"); never a results field. None when
+    the office has no such field."""
+    from ..catalogue import fold
+
+    fields = [f for f in services().config.fields if not f.returns_results]
+    match = next((f for f in fields if f.code == field_code.strip().upper()), None)
+    wanted = fold(field_name or "")
+    if match is None and wanted:
+        match = next((f for f in fields if wanted in fold(f.name)), None)
+    return {"code": match.code, "name": match.name} if match is not None else None
+
+
 @bp.get("/procedures/<code>")
 def procedure(code: str):
+    """One procedure, and `ticket_service`: the office's field to take a number for it (or null)."""
     p = catalogue().get(code[:64])
     if p is None:
         raise ApiError("unknown_procedure", "Không tìm thấy thủ tục này.", 404)
-    return jsonify(p.to_dict())
+    return jsonify({**p.to_dict(), "ticket_service": ticket_service(p.field_code, p.field_name)})

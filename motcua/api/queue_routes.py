@@ -11,7 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..web.authz import current_principal, require, require_counter, services
 from ..web.errors import ApiError
-from ..web.request import json_body, parse, ticket_url
+from ..web.request import Id, json_body, parse, ticket_url
+from ..web.text import FreeText
 from .blueprint import bp
 
 PUBLIC_ISSUE_LIMIT = 10  # tickets per address per window, for anonymous callers off this machine
@@ -34,32 +35,34 @@ class TransferIn(BaseModel):
 class FinishIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     dossiers: list[str] = Field(default_factory=list, max_length=20)
+    # A pickup ticket's dossier is returned (status 10) when its visit ends, unless false.
+    return_dossier: bool = Field(default=True, strict=True)
 
 
 class CallIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    ticket: int | None = Field(default=None, ge=1)
+    ticket: Id | None = None
     number: str | None = Field(default=None, min_length=1, max_length=16)
 
 
 class PauseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reason: str = Field(min_length=1, max_length=200)
+    reason: FreeText(200, required=True)
 
 
 class ResumeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    ticket: int = Field(ge=1)
+    ticket: Id
 
 
 class HoldIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reason: str = Field(default="", max_length=200)
+    reason: FreeText(200) = ""
 
 
 class CancelIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reason: str = Field(default="", max_length=200)
+    reason: FreeText(200) = ""
 
 
 class _PublicLimiter:
@@ -112,6 +115,10 @@ def issue_ticket():
     if p.is_anonymous:
         if not svc.config.queue.public_ticket_issue:
             raise ApiError("unauthorized", "Chỉ máy lấy số hoặc cán bộ được lấy số.", 401)
+        # Printing is for the kiosk device and staff (security review 6a): refused before
+        # anything is issued, so no number is given that the caller thinks was printed.
+        if request.args.get("print", "0") not in ("", "0"):
+            raise ApiError("print_forbidden", "Chỉ máy lấy số và cán bộ được in phiếu số thứ tự.", 403)
         if not _is_local(request.remote_addr) and not _limiter().allow(request.remote_addr or "?"):
             raise ApiError("too_many_tickets", "Bạn đã lấy quá nhiều số trong thời gian ngắn. "
                            "Vui lòng thử lại sau ít phút.", 429)
@@ -126,20 +133,27 @@ def issue_ticket():
     dossier = None
     if body.dossier:
         dossier = svc.dossiers.ready_dossier_for_ticket(body.dossier, field.code)
-    # A kiosk's ticket is printed (and any ticket asked with ?print=1): the print job travels
-    # with the ticket:issued event, which the device layer's printer subscribes to.
+        # One live pickup ticket per dossier: a second request gets the first (200, flagged
+        # `already_issued`, not printed again). The engine checks again inside its transaction.
+        live = svc.engine.views.live_pickup_ticket(dossier)
+        if live is not None:
+            return jsonify({**live, "already_issued": True, "url": ticket_url(svc.config, live["token"])}), 200
+    # A kiosk's ticket is printed (and a staff member's asked with ?print=1): the print job
+    # travels with the ticket:issued event, which the device layer's printer subscribes to.
     wants_print = svc.devices is not None and (source == "kiosk" or request.args.get("print") == "1")
     plan = svc.devices.plan_print() if wants_print else None
     ticket = svc.engine.issue(body.service, priority=body.priority, source=source, dossier_code=dossier,
                               staff_id=p.user_id, print_job=plan["job_id"] if plan else None,
                               url=ticket_url(svc.config, "{token}"))
     ticket["url"] = ticket_url(svc.config, ticket["token"])
+    if ticket.get("already_issued"):  # taken by a request at the same moment
+        return jsonify(ticket), 200
     if plan is not None:
         ticket["print_job"] = plan
     return jsonify(ticket), 201
 
 
-@bp.get("/tickets/<int:ticket_id>")
+@bp.get("/tickets/<id:ticket_id>")
 def get_ticket(ticket_id: int):
     t = services().engine.views.get_ticket(ticket_id)
     if t is None:
@@ -157,21 +171,30 @@ def ticket_by_token(token: str):
     return jsonify(t)
 
 
-@bp.post("/tickets/<int:ticket_id>/reactivate")
+@bp.post("/tickets/<id:ticket_id>/reactivate")
 @require("staff", "admin")
 def reactivate(ticket_id: int):
-    return jsonify({"ticket": services().engine.reactivate(ticket_id, staff_id=current_principal().user_id)})
+    p = current_principal()
+    return jsonify({"ticket": services().engine.reactivate(ticket_id, staff_id=p.user_id,
+                                                           counters=_ticket_counters(p))})
 
 
-@bp.post("/tickets/<int:ticket_id>/cancel")
+@bp.post("/tickets/<id:ticket_id>/cancel")
 @require("staff", "admin")
 def cancel(ticket_id: int):
+    p = current_principal()
     body = parse(CancelIn, json_body(optional=True))
-    return jsonify({"ticket": services().engine.cancel(ticket_id, staff_id=current_principal().user_id,
-                                                       reason=body.reason)})
+    return jsonify({"ticket": services().engine.cancel(ticket_id, staff_id=p.user_id, reason=body.reason,
+                                                       counters=_ticket_counters(p))})
 
 
-@bp.post("/tickets/<int:ticket_id>/print")
+def _ticket_counters(p) -> tuple[int, ...] | None:
+    """The counters whose tickets the caller may cancel or reactivate (the counter rule,
+    motcua/queue/access.py); None: every ticket (administrators)."""
+    return None if p.role == "admin" else tuple(p.counters)
+
+
+@bp.post("/tickets/<id:ticket_id>/print")
 @require("staff", "admin")
 def reprint(ticket_id: int):
     svc = services()
@@ -196,14 +219,14 @@ def list_counters():
     return jsonify(services().engine.views.snapshot()["counters"])
 
 
-@bp.get("/counters/<int:n>")
+@bp.get("/counters/<id:n>")
 def counter_view(n: int):
     _counter_exists(n)
     require_counter(n)
     return jsonify(services().engine.views.counter_view(n))
 
 
-@bp.post("/counters/<int:n>/call-next")
+@bp.post("/counters/<id:n>/call-next")
 def call_next(n: int):
     p = _staff(n)
     key = request.headers.get("Idempotency-Key", "").strip() or None
@@ -232,27 +255,27 @@ def _act(n: int, fn_name: str, **kw):
     return fn(n, staff_id=p.user_id, **kw)
 
 
-@bp.post("/counters/<int:n>/recall")
+@bp.post("/counters/<id:n>/recall")
 def recall(n: int):
     return jsonify({"ticket": _act(n, "recall")})
 
 
-@bp.post("/counters/<int:n>/skip")
+@bp.post("/counters/<id:n>/skip")
 def skip(n: int):
     return jsonify({"ticket": _act(n, "skip")})
 
 
-@bp.post("/counters/<int:n>/no-show")
+@bp.post("/counters/<id:n>/no-show")
 def no_show(n: int):
     return jsonify({"ticket": _act(n, "skip")})
 
 
-@bp.post("/counters/<int:n>/start")
+@bp.post("/counters/<id:n>/start")
 def start(n: int):
     return jsonify({"ticket": _act(n, "start")})
 
 
-@bp.post("/counters/<int:n>/finish")
+@bp.post("/counters/<id:n>/finish")
 def finish(n: int):
     _staff(n)
     body = parse(FinishIn, json_body(optional=True))
@@ -261,10 +284,27 @@ def finish(n: int):
         from ..dossiers import clean_codes
 
         codes = clean_codes(body.dossiers)
-    return jsonify({"ticket": _act(n, "finish", dossiers=codes or None)})
+    # Staff keep the dossier of the pickup ticket they finish: the subscriber that returns
+    # it (motcua/dossiers/pickup.py) is told before the finish publishes ticket:finished.
+    returns = services().dossiers.pickup_returns
+    kept = None
+    if not body.return_dossier and returns is not None:
+        cur = services().engine.views.counter_view(n)["current"]
+        if cur and cur.get("dossier_code"):
+            kept = cur["id"]
+            returns.keep(kept)
+    try:
+        ticket = _act(n, "finish", dossiers=codes or None)
+    except BaseException:
+        if kept is not None:
+            returns.release(kept)
+        raise
+    if kept is not None and ticket["id"] != kept:
+        returns.release(kept)
+    return jsonify({"ticket": ticket})
 
 
-@bp.post("/counters/<int:n>/transfer")
+@bp.post("/counters/<id:n>/transfer")
 def transfer(n: int):
     _staff(n)
     body = parse(TransferIn, json_body())
@@ -273,7 +313,7 @@ def transfer(n: int):
     return jsonify({"ticket": _act(n, "transfer", field_code=body.service, to_counter=body.counter)})
 
 
-@bp.post("/counters/<int:n>/call")
+@bp.post("/counters/<id:n>/call")
 def call_specific(n: int):
     _staff(n)
     body = parse(CallIn, json_body())
@@ -294,28 +334,28 @@ def _find_waiting_number(n: int, number: str) -> int:
     return ticket_id
 
 
-@bp.post("/counters/<int:n>/hold")
+@bp.post("/counters/<id:n>/hold")
 def hold(n: int):
     _staff(n)
     body = parse(HoldIn, json_body(optional=True))
     return jsonify({"ticket": _act(n, "hold", reason=body.reason)})
 
 
-@bp.post("/counters/<int:n>/resume")
+@bp.post("/counters/<id:n>/resume")
 def resume(n: int):
     _staff(n)
     body = parse(ResumeIn, json_body())
     return jsonify({"ticket": _act(n, "resume", ticket_id=body.ticket)})
 
 
-@bp.post("/counters/<int:n>/pause")
+@bp.post("/counters/<id:n>/pause")
 def pause(n: int):
     _staff(n)
     body = parse(PauseIn, json_body())
     return jsonify(_act(n, "pause_counter", reason=body.reason))
 
 
-@bp.post("/counters/<int:n>/unpause")
+@bp.post("/counters/<id:n>/unpause")
 def unpause(n: int):
     return jsonify(_act(n, "unpause_counter"))
 

@@ -20,7 +20,8 @@ from ..ratings import (
 )
 from ..web.authz import current_principal, require, services
 from ..web.errors import ApiError
-from ..web.request import int_arg, json_body, parse
+from ..web.request import Id, int_arg, json_body, parse
+from ..web.text import FreeText
 from .blueprint import bp
 
 SOURCES = {"rating": "tablet", "kiosk": "kiosk", "admin": "admin"}
@@ -28,10 +29,10 @@ SOURCES = {"rating": "tablet", "kiosk": "kiosk", "admin": "admin"}
 
 class RatingIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    ticket: int = Field(ge=1)
+    ticket: Id
     level: str = Field(min_length=1, max_length=32)
     reasons: list[str] = Field(default_factory=list, max_length=20)
-    comment: str = Field(default="", max_length=2000)
+    comment: FreeText(2000) = ""
 
 
 @bp.post("/ratings")

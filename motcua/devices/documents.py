@@ -10,6 +10,19 @@ from config.schema import OfficeConfig
 from drivers.printer import BigText, Cut, Feed, PrintDocument, QRCode, Rule, Text
 
 
+def counters_text(counters: list[Any]) -> str:
+    """The counters as a citizen says them: "4", "1 hoặc 4", "1, 2 hoặc 4"."""
+    names = [str(c) for c in counters or []]
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " hoặc " + names[-1]
+
+
+def _office(config: OfficeConfig) -> str:
+    """The office's full name (never the abbreviation: citizens do not know "TTPVHCC")."""
+    return config.office.name or config.office.short_name
+
+
 def _wait_line(ticket: dict[str, Any]) -> str:
     ahead = int(ticket.get("ahead") or 0)
     minutes = round(int(ticket.get("estimated_wait_s") or 0) / 60)
@@ -19,7 +32,7 @@ def _wait_line(ticket: dict[str, Any]) -> str:
 
 def ticket_document(config: OfficeConfig, ticket: dict[str, Any], *, reprint: bool = False,
                     tz: ZoneInfo | None = None) -> PrintDocument:
-    office = config.office.short_name or config.office.name
+    office = _office(config)
     issued = ticket.get("issued_at") or ""
     try:
         when = datetime.fromisoformat(issued)
@@ -38,8 +51,10 @@ def ticket_document(config: OfficeConfig, ticket: dict[str, Any], *, reprint: bo
     ]
     if ticket.get("priority_label"):
         blocks.append(Text(f"Ưu tiên: {ticket['priority_label']}", size="normal", bold=True))
+    if ticket.get("dossier_code"):
+        blocks.append(Text(f"Nhận kết quả hồ sơ:\n{ticket['dossier_code']}", size="normal", bold=True))
     if counters:
-        blocks.append(Text("Quầy số " + ", ".join(str(c) for c in counters), size="normal"))
+        blocks.append(Text("Mời đến quầy số " + counters_text(counters), size="normal"))
     if "ahead" in ticket:
         blocks.append(Text(_wait_line(ticket), size="small"))
     blocks.append(Text(issued_txt + ("  (IN LẠI)" if reprint else ""), size="small"))
@@ -52,23 +67,31 @@ def ticket_document(config: OfficeConfig, ticket: dict[str, Any], *, reprint: bo
 
 def checklist_document(config: OfficeConfig, procedure: dict[str, Any]) -> PrintDocument:
     blocks: list[Any] = [
-        Text(config.office.short_name or config.office.name, size="normal", bold=True),
+        Text(_office(config), size="normal", bold=True),
         Rule(),
         Text("GIẤY TỜ CẦN MANG THEO", size="large", bold=True),
         Text(procedure.get("name", ""), size="normal", bold=True, align="left"),
     ]
     for i, doc in enumerate(procedure.get("documents") or [], 1):
-        name = doc.get("name", "") if isinstance(doc, dict) else str(doc)
-        counts = []
-        if isinstance(doc, dict):
-            if doc.get("original"):
-                counts.append(f"{doc['original']} bản chính")
-            if doc.get("copy"):
-                counts.append(f"{doc['copy']} bản sao")
-        blocks.append(Text(f"{i}. {name}" + (f" ({', '.join(counts)})" if counts else ""), size="small", align="left"))
+        blocks.append(Text(f"{i}. {_paper_line(doc)}", size="small", align="left"))
     if procedure.get("time_limit"):
         blocks.append(Text("Thời hạn: " + str(procedure["time_limit"]), size="small", align="left"))
     if procedure.get("fees"):
         blocks.append(Text("Lệ phí: " + str(procedure["fees"]), size="small", align="left"))
     blocks += [Feed(1), Cut()]
     return PrintDocument(title="Danh sách giấy tờ", blocks=blocks)
+
+
+def _paper_line(doc: Any) -> str:
+    """One paper of the checklist: its name, how many originals and copies, or "Xuất trình"
+    for a paper only shown at the counter (none handed in), and its note."""
+    if not isinstance(doc, dict):
+        return str(doc)
+    name, note = doc.get("name", ""), str(doc.get("note") or "").strip()
+    counts = [f"{doc['original']} bản chính"] if doc.get("original") else []
+    if doc.get("copy"):
+        counts.append(f"{doc['copy']} bản sao")
+    if not counts and not note.casefold().startswith("xuất trình"):
+        counts.append("Xuất trình")
+    extra = ", ".join(counts + ([note] if note else []))
+    return f"{name} ({extra})" if extra else name

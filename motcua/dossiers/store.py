@@ -23,10 +23,10 @@ from __future__ import annotations
 import hmac
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
@@ -35,8 +35,10 @@ from .checks import code_or_404
 from .codes import extract_code, parse_dossier_code
 from .errors import DossierError
 from .imports import IN_CHUNK, MAX_APOLOGY, MAX_APPLICANT, MAX_FIELD, MAX_PROCEDURE, DossierImports
+from .limits import LOCAL, VERIFY_LIMIT, ClientLimits, LookupClient
 from .live import UNAVAILABLE, LiveSource
 from .masking import id_last4_matches
+from .pickup import install_pickup_returns
 from .status import FINISHED_STATUSES, DossierStatus, parse_status, status_info
 from .views import LIVE, LIVE_NOT_FOUND, LIVE_UNAVAILABLE, DossierViews, default_apology, iso_day
 
@@ -44,11 +46,6 @@ log = logging.getLogger(__name__)
 
 __all__ = ["DossierStore", "Emit"]
 
-#: Wrong second factors accepted per dossier code before 429, and the windows.
-VERIFY_LIMIT = 5
-VERIFY_WINDOW_S = 600
-VERIFY_DAILY_LIMIT = 20
-VERIFY_DAILY_WINDOW_S = 86_400
 #: At most this many per-dossier `dossier:updated` events after one import; more changes
 #: are announced as one event with ``code`` null and ``count``.
 MAX_EVENTS_PER_IMPORT = 50
@@ -70,12 +67,15 @@ class DossierStore(DossierViews, DossierImports):
         self.calendar = calendar  # motcua.clock.BusinessCalendar
         self.clock = clock
         self.throttle = throttle  # motcua.auth.Throttle (verify); None: no attempt counting
+        # Lookups and second-factor answers counted per client (limits.py); None: not counted.
+        self.limits = ClientLimits(throttle, calendar.local) if throttle is not None else None
         self.emit = emit  # publishes dossier:updated; None: nobody is told
         self.office_name = office_name
         self.column_mapping = dict(column_mapping) if column_mapping else None
         self.settings_extra = settings_extra
         self.config = config  # config.schema.OfficeConfig (fields, for the ticket check)
         self.live = live  # the live source, when [dossiers.live_source] is set
+        self.pickup_returns: Any = None  # pickup.PickupReturns, installed by create_app
 
     @classmethod
     def for_app(cls, services: Any) -> "DossierStore":
@@ -93,6 +93,11 @@ class DossierStore(DossierViews, DossierImports):
             config=config,
             live=LiveSource(live_cfg) if live_cfg is not None else None,
         )
+
+    def install_pickup_returns(self, bus: Any) -> Callable[[], None]:
+        """Pickup tickets finished done return their dossier (`pickup.py`): subscribes to
+        `ticket:finished` on the app's bus; returns the unsubscribe."""
+        return install_pickup_returns(self, bus)
 
     # Time helpers -------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -148,15 +153,31 @@ class DossierStore(DossierViews, DossierImports):
                                "trên Giấy tiếp nhận hồ sơ và hẹn trả kết quả.", 404)
         return row, live
 
+    def _require_for(self, code: object, client: LookupClient | None) -> tuple[Row, str | None]:
+        """`_require`, counted against the client's lookups (limits.py: 429 once they are used
+        up, unknown codes weigh more); `client` None (devices, tools): not counted."""
+        if client is None or self.limits is None:
+            return self._require(code)
+        self.limits.check_lookup(client)
+        try:
+            found = self._require(code)
+        except DossierError as exc:
+            if exc.code == "unknown_dossier":
+                self.limits.lookup_done(client, found=False)
+            raise
+        self.limits.lookup_done(client, found=True)
+        return found
+
     def require(self, code: str) -> Row:
         """The row, or DossierError 404 (malformed codes say what is wrong with them).
         With a live source configured, it is asked first."""
         return self._require(code)[0]
 
-    def public(self, code: str) -> dict[str, Any]:
+    def public(self, code: str, *, client: LookupClient | None = None) -> dict[str, Any]:
         """The public view of *code* (GET /api/v1/dossiers/<code>), the live source asked
-        first; DossierError 404 for an unknown or malformed code."""
-        row, live = self._require(code)
+        first; DossierError 404 for an unknown or malformed code, 429 when *client* has used
+        up its lookups (`_require_for`)."""
+        row, live = self._require_for(code, client)
         return self.public_view(row, live)
 
     def public_or_none(self, code: str) -> dict[str, Any] | None:
@@ -248,39 +269,35 @@ class DossierStore(DossierViews, DossierImports):
         return values
 
     # Second factor ------------------------------------------------------------------------
-    def verify(self, code: str, secret: str | None = None, *, id_last4: str | None = None) -> dict[str, Any]:
+    def verify(self, code: str, secret: str | None = None, *, id_last4: str | None = None,
+               client: LookupClient | None = None) -> dict[str, Any]:
         """The verified view when *secret* is the dossier's lookup secret (mã tra cứu) or the
         last 4 characters of the applicant's ID number (either argument). Wrong answers are
-        counted per code: after `VERIFY_LIMIT` in `VERIFY_WINDOW_S` (or `VERIFY_DAILY_LIMIT`
-        a day) the answer is 429, even for a right secret, until the window passes."""
-        row, live = self._require(code)
-        key = f"dossier-verify:{row.code}"
-        if self.throttle is not None and (
-            self.throttle.blocked(key, VERIFY_LIMIT, VERIFY_WINDOW_S)
-            or self.throttle.blocked(key, VERIFY_DAILY_LIMIT, VERIFY_DAILY_WINDOW_S)
-        ):
-            raise DossierError("too_many_attempts",
-                               "Ông/bà đã nhập sai mã tra cứu quá nhiều lần. Vui lòng thử lại sau "
-                               f"{VERIFY_WINDOW_S // 60} phút hoặc hỏi cán bộ tại quầy.", 429)
+        counted per *client* and dossier, per client and per dossier (limits.py): a client
+        that gave too many gets 429, even for a right answer, while another client with the
+        right answer still gets in. *client* None: one shared trusted client (tools)."""
+        row, live = self._require_for(code, client)
+        who = client or LOCAL
+        if self.limits is not None:
+            self.limits.check_verify(who, row.code)
         answers = [a for a in (secret, id_last4) if isinstance(a, str) and a.strip()]
         if not answers:
             raise DossierError("invalid", "Mời ông/bà nhập mã tra cứu in trên Giấy tiếp nhận hồ sơ "
                                "hoặc 4 số cuối của số căn cước công dân.", 422)
         if any(_answer_matches(row, a) for a in answers):
-            if self.throttle is not None:
-                self.throttle.clear(key)
+            if self.limits is not None:
+                self.limits.verify_passed(who, row.code)
             return self.verified_view(row, live)
-        left = VERIFY_LIMIT
-        if self.throttle is not None:
-            self.throttle.fail(key)
-            left = max(0, VERIFY_LIMIT - _failures(self.throttle, key, VERIFY_WINDOW_S))
+        left, wait = VERIFY_LIMIT, 0.0
+        if self.limits is not None:
+            left, wait = self.limits.verify_failed(who, row.code)
         if not row.lookup_secret and not row.applicant_id:
             message = ("Hồ sơ này chưa có mã tra cứu. Mời ông/bà hỏi cán bộ tại quầy "
                        "để xem đầy đủ thông tin.")
         else:
             message = ("Mã tra cứu (hoặc 4 số cuối căn cước công dân) không đúng. "
-                       + (f"Ông/bà còn {left} lần thử." if left else
-                          f"Ông/bà đã hết lượt thử, vui lòng thử lại sau {VERIFY_WINDOW_S // 60} phút."))
+                       + (f"Ông/bà còn {left} lần thử." if left or self.limits is None else
+                          f"Ông/bà đã hết lượt thử, vui lòng thử lại {self.limits.when(wait)}."))
         raise DossierError("wrong_secret", message, 403, tries_left=left)
 
     # Tickets ------------------------------------------------------------------------------
@@ -355,6 +372,30 @@ class DossierStore(DossierViews, DossierImports):
         else:
             values["returned_at"] = None
         return values
+
+    def return_for_ticket(self, code: str, *, ticket_id: int, number: str, counter: int | None) -> bool:
+        """The visit of a pickup ticket taken for *code* ended done: a dossier whose result
+        is ready (9) becomes returned (10), with a dossier_events row naming the ticket.
+        Any other status is left alone (returned already, reopened, unknown code): False."""
+        try:
+            normal = parse_dossier_code(code).text
+        except ValueError:
+            return False
+        now = self.now()
+        with self.store.write() as conn:
+            row = _row_for_update(conn, normal)
+            if row is None or row.status != int(DossierStatus.DONE):
+                return False
+            returned = int(DossierStatus.RETURNED)
+            conn.execute(t.dossiers.update().where(t.dossiers.c.code == normal)
+                         .values(**self._status_values(row, returned, now)))
+            conn.execute(t.dossier_events.insert().values(
+                code=normal, at=now, action="status", status=returned, staff_id=None,
+                detail={"from": row.status, "to": returned, "ticket": ticket_id, "number": number,
+                        "counter": counter}))
+            row = conn.execute(select(t.dossiers).where(t.dossiers.c.code == normal)).first()
+        self._announce([row])
+        return True
 
     def record_apology(self, code: str, new_due: date, text: str = "", *, staff_id: int | None = None) -> dict[str, Any]:
         """Record an apology letter: a new promised date and its text (a standard sentence
@@ -440,11 +481,3 @@ def _answer_matches(row: Row, answer: str) -> bool:
     if row.applicant_id and id_last4_matches(row.applicant_id, given):
         ok = True
     return ok
-
-
-def _failures(throttle: Any, key: str, window_s: int) -> int:
-    """Failures counted for *key* in the window (from the throttle's own table)."""
-    since = throttle.clock() - timedelta(seconds=window_s)
-    with throttle.store.read() as conn:
-        return conn.execute(select(func.count()).select_from(t.throttle).where(
-            t.throttle.c.key == key, t.throttle.c.at >= since)).scalar_one()

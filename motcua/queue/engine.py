@@ -12,7 +12,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from sqlalchemy import Connection, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -25,7 +25,8 @@ from ..events import (QUEUE_CHANGED, TICKET_CALLED, TICKET_FINISHED, TICKET_ISSU
 from ..store import Store
 from ..store.db import RawTx
 from ..store import tables as t
-from . import sql
+from . import pickup, sql
+from .access import require_callable_at, require_ticket_access
 from .errors import QueueError
 from .lookups import Lookups
 from .numbering import format_number
@@ -179,13 +180,13 @@ class QueueEngine:
     def issue(self, field_code: str, *, priority: str | None = None, source: str = "kiosk",
               dossier_code: str | None = None, staff_id: int | None = None,
               print_job: str | None = None, url: str | None = None) -> dict[str, Any]:
-        """Give the next number of a field. The busiest write of an office (a queue of people
-        at the kiosk at opening time), so its six statements go to the database driver
-        directly (Store.raw_write), in one transaction with the same guards as every other.
+        """Give the next number of a field: the busiest write of an office, so its statements go
+        to the database driver directly (Store.run_raw), in one transaction with the same guards.
 
         print_job: the id of the print job to make for this ticket (the device layer prints on
         `ticket:issued` when the event carries one); url: the ticket's phone page (its QR), with
-        `{token}` standing for the ticket's token."""
+        `{token}` standing for the ticket's token. dossier_code: a pickup ticket; a dossier
+        with a live one gets that one back, flagged `already_issued` (pickup.py)."""
         fcfg = self.config.field(field_code)
         if fcfg is None:
             raise QueueError("unknown_service", f"Không có lĩnh vực mã '{field_code}'.", 404)
@@ -199,6 +200,7 @@ class QueueEngine:
         per_ticket_s = self.waits.mean_service_s(field_code, self.calendar.business_date(self.clock()))
 
         def body(tx: _Tx) -> dict[str, Any]:
+            pickup.guard(tx.raw, dossier_code, tx.raw.day(tx.day))
             st = self.calendar.open_state(tx.now)
             if not st.open:
                 raise QueueError(st.code or "closed", st.message, 409,
@@ -236,14 +238,16 @@ class QueueEngine:
             out["counters"] = counters
             out["token"] = token
             public = {k: v for k, v in out.items() if k != "token"}
-            # Consoles and display screens follow new tickets; anonymous screens only need
-            # the counts, which queue:changed carries. The device layer prints the ticket
-            # when the event says so (local data: never sent to a screen).
+            # Consoles and displays follow new tickets (others: the counts of queue:changed); the
+            # device layer prints the ticket when the event says so (local data, never sent).
             tx.emit(TICKET_ISSUED, {"ticket": public}, ("staff", "displays"),
                     ticket={**out, "url": url} if url else dict(out), print_job=print_job)
             return out
 
-        return self._run(body, raw=True)
+        try:
+            return self._run(body, raw=True)
+        except pickup.Taken as taken:  # the dossier's live pickup ticket, not a new number
+            return pickup.answer(self.views, taken)
 
     # Counter actions -------------------------------------------------------------------------
     def _set(self, tx: _Tx, row: Any, **values: Any) -> Any:
@@ -357,6 +361,7 @@ class QueueEngine:
                 raise QueueError("unknown_ticket", "Không tìm thấy số này trong hàng chờ hôm nay.", 404)
             if row.status != Status.WAITING:
                 raise QueueError("not_waiting", f"Số {row.number} không ở trạng thái chờ ({LABELS_VI.get(row.status)}).", 409)
+            require_callable_at(row, counter)
             if row.field not in ccfg.fields:
                 raise QueueError("wrong_field", f"Quầy {counter} không phục vụ lĩnh vực của số {row.number}.", 409)
             current = self.rows.current(tx.conn, counter)
@@ -503,12 +508,13 @@ class QueueEngine:
 
         return self._run(body)
 
-    def reactivate(self, ticket_id: int, *, staff_id: int | None = None) -> dict[str, Any]:
-        """A no-show citizen came back: back in the queue (by issue time)."""
+    def reactivate(self, ticket_id: int, *, staff_id: int | None = None, counters: Iterable[int] | None = None) -> dict[str, Any]:
+        """A no-show citizen came back: back in the queue (by issue time). `counters`: the caller's (access.py)."""
         def body(tx: _Tx) -> dict[str, Any]:
             row = self.rows.ticket(tx.conn, ticket_id, lock=True)
             if row is None or row.business_date != tx.day:
                 raise QueueError("unknown_ticket", "Không tìm thấy số này trong ngày hôm nay.", 404)
+            require_ticket_access(row, self.config, counters)
             if row.status != Status.NO_SHOW:
                 raise QueueError("not_no_show", f"Số {row.number} không ở trạng thái vắng mặt.", 409)
             new = self._set(tx, row, status=Status.WAITING, counter=None, visit_id=None, called_at=None,
@@ -518,11 +524,13 @@ class QueueEngine:
 
         return self._run(body)
 
-    def cancel(self, ticket_id: int, *, staff_id: int | None = None, reason: str = "") -> dict[str, Any]:
+    def cancel(self, ticket_id: int, *, staff_id: int | None = None, reason: str = "",
+               counters: Iterable[int] | None = None) -> dict[str, Any]:
         def body(tx: _Tx) -> dict[str, Any]:
             row = self.rows.ticket(tx.conn, ticket_id, lock=True)
             if row is None:
                 raise QueueError("unknown_ticket", "Không tìm thấy số này.", 404)
+            require_ticket_access(row, self.config, counters)
             if not can_move(row.status, Status.CANCELLED):
                 raise QueueError("cannot_cancel", f"Không thể hủy số {row.number} ({LABELS_VI.get(row.status)}).", 409)
             self._end_visit(tx, row, "cancelled")

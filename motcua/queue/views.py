@@ -181,6 +181,25 @@ class QueueViews:
         with self.store.read() as conn:
             return conn.execute(select(_tk.token).where(_tk.id == ticket_id)).scalar()
 
+    # The states in which a pickup ticket still holds its dossier (QueueEngine.issue checks
+    # the same inside its transaction).
+    LIVE_PICKUP = (Status.WAITING, Status.CALLED, Status.SERVING, Status.ON_HOLD)
+
+    def live_pickup_ticket(self, dossier_code: str) -> dict[str, Any] | None:
+        """Today's live ticket (waiting, called, serving or on hold) taken for this dossier,
+        with its place, wait estimate and token; None when it has none. One dossier has at
+        most one ("Lấy số nhận kết quả" twice shows the first number: QueueEngine.issue)."""
+        _, day = self._today()
+        with self.store.read() as conn:
+            row = conn.execute(select(t.tickets).where(
+                _tk.dossier_code == dossier_code, _tk.business_date == day,
+                _tk.status.in_([s.value for s in self.LIVE_PICKUP])).order_by(_tk.id).limit(1)).first()
+            if row is None:
+                return None
+            out = self._ticket_detail(conn, row)
+            out["token"] = row.token
+            return out
+
     def _ticket_detail(self, conn: Connection, row: Any) -> dict[str, Any]:
         out = self.ticket_json(row)
         if row.status == Status.WAITING:
@@ -231,15 +250,27 @@ class QueueViews:
             waiting = dict(conn.execute(
                 select(_tk.field, func.count()).where(_tk.business_date == day, _tk.status == Status.WAITING,
                                                       _tk.field.in_(list(ccfg.fields))).group_by(_tk.field)).all())
+            listed = [r.id for r in (current, *held, *nxt) if r is not None]
+            moved = self._transferred_from(conn, listed)
+            statuses = dict(conn.execute(select(_tk.id, _tk.status).where(
+                _tk.id.in_(sorted({r.ticket_id for r in served})))).all()) if served else {}
         local = self.calendar.local
+
+        def ticket(row: Any) -> dict[str, Any]:
+            out = self.ticket_json(row)
+            origin = moved.get(row.id)
+            if origin is not None:  # sent here by a transfer: from which counter and field
+                out.update(origin)
+            return out
+
         return {
             "counter": {"number": counter, "name": ccfg.label, "fields": list(ccfg.fields),
                         "paused": bool(crow.paused) if crow else False,
                         "pause_reason": crow.pause_reason if crow else ""},
-            "current": self.ticket_json(current) if current else None,
+            "current": ticket(current) if current else None,
             "current_visit_id": current.visit_id if current else None,
-            "on_hold": [self.ticket_json(r) for r in held],
-            "next": [self.ticket_json(r) for r in nxt],
+            "on_hold": [ticket(r) for r in held],
+            "next": [ticket(r) for r in nxt],
             "waiting": [{"code": f, "name": self.ticket_json.service_name(f), "waiting": int(waiting.get(f, 0))}
                         for f in ccfg.fields],
             "served": [{
@@ -247,8 +278,25 @@ class QueueViews:
                 "outcome": r.outcome, "called_at": local(r.called_at).isoformat(timespec="seconds"),
                 "ended_at": local(r.ended_at).isoformat(timespec="seconds") if r.ended_at else None,
                 "service_s": int((r.ended_at - (r.started_at or r.called_at)).total_seconds()) if r.ended_at else None,
+                "ticket_status": statuses.get(r.ticket_id),  # where the ticket is now (a no-show may come back)
             } for r in served],
         }
+
+    def _transferred_from(self, conn: Connection, ticket_ids: list[int]) -> dict[int, dict[str, Any]]:
+        """For tickets sent by a transfer: the counter and field of their last transfer
+        (`from_counter`, `from_counter_name`, `from_service`, `from_service_name`)."""
+        if not ticket_ids:
+            return {}
+        ev = t.ticket_events.c
+        out: dict[int, dict[str, Any]] = {}
+        names = {c.number: c.label for c in self.config.counters}
+        for r in conn.execute(select(ev.ticket_id, ev.counter, ev.field)
+                              .where(ev.ticket_id.in_(ticket_ids), ev.action == "transfer").order_by(ev.id)):
+            out[r.ticket_id] = {  # the last transfer wins
+                "from_counter": r.counter, "from_counter_name": names.get(r.counter, f"Quầy {r.counter}"),
+                "from_service": r.field, "from_service_name": self.ticket_json.service_name(r.field),
+            }
+        return out
 
     def waiting_ticket_id(self, counter: int, number: str) -> int | None:
         """The id of today's waiting ticket with this number: among the counter's next in line

@@ -37,11 +37,17 @@
     // The error keeps its place when hidden, so the keyboard never moves under a finger.
     function hideError(id) { $(id).classList.add("invisible"); }
 
+    // What a citizen reads when a code is refused: the server's message, except for a code of
+    // the wrong shape, which the server explains for staff (its parts by name).
+    function showLookupError(e) {
+      if (e && e.code === "invalid_code") { showError("l-error", t("lookup.bad_code"), "lookup.bad_code"); return; }
+      showError("l-error", e.message, e.code ? "err." + e.code : "");
+    }
     function open(code, error) {
       clearDossier();
       codeKb.set(code || "");
       screens.show("lookup");
-      if (error) { showError("l-error", error.message, error.code ? "err." + error.code : ""); }
+      if (error) { showLookupError(error); }
     }
     function search(code) {
       code = String(code || "").trim().toUpperCase();
@@ -52,8 +58,9 @@
       api.get("/api/v1/dossiers/" + encodeURIComponent(code)).then(function (d) {
         showDossier(d);
       }).catch(function (e) {
+        if (ctx.lost(e)) { return; }
         if (screens.current !== "lookup") { open(code); }
-        showError("l-error", e.message, e.code ? "err." + e.code : "");
+        showLookupError(e);
       }).then(function () { searching = false; $("l-code").classList.remove("working"); });
     }
 
@@ -72,6 +79,7 @@
         if (d && d.code && d.status_label) { showDossier(d); return; }
         open(r && r.code ? r.code : "", { message: t("scan.not_found"), code: "" });
       }).catch(function (e) {
+        if (ctx.lost(e)) { return; }
         var code = e.data && e.data.code ? e.data.code : "";
         open(code, e);
       });
@@ -174,6 +182,7 @@
       api.post("/api/v1/dossiers/" + encodeURIComponent(current.code) + "/verify", { ma_tra_cuu: secret })
         .then(function (d) { showDossier(d); })
         .catch(function (e) {
+          if (ctx.lost(e)) { return; }
           secretKb.clear();
           showError("v-error", e.message, e.code ? "err." + e.code : "");
           $("v-error").classList.toggle("throttled", e.status === 429);

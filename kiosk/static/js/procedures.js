@@ -1,5 +1,7 @@
 // "Thủ tục hành chính": browse the procedure catalogue by field or search it (accents optional),
-// read what to bring, and print the checklist on the ticket printer.
+// read what to bring, print the checklist on the ticket printer, take a number for its field.
+// A search inside a chosen field says so and offers every field. Only the newest answer is
+// shown: an answer to an older request (a slow server) is dropped (`seq`, `detailSeq`).
 (function (global) {
   "use strict";
   var $ = function (id) { return document.getElementById(id); };
@@ -7,7 +9,7 @@
 
   function init(ctx) {
     var api = ctx.api, t = ctx.t, I = ctx.i18n, screens = ctx.screens;
-    var fields = null, field = "", query = "", seq = 0, timer = null, current = null;
+    var fields = null, field = "", query = "", seq = 0, detailSeq = 0, timer = null, current = null;
 
     function renderQuery(v) {
       var el = $("p-query");
@@ -16,10 +18,11 @@
     }
     var kb = KioskKeyboard.attach($("p-keyboard"), {
       layout: "text", maxLength: 80,
-      onChange: function (v) { query = v; renderQuery(v); schedule(); }
+      onChange: function (v) { query = v; renderQuery(v); renderScope(); schedule(); }
     });
     function showKeyboard(on) {
       $("p-keyboard").classList.toggle("hidden", !on);
+      $("p-layout").classList.toggle("kb-open", on);
       $("p-kb-toggle").setAttribute("aria-pressed", on ? "true" : "false");
     }
     $("p-query").addEventListener("click", function () { showKeyboard(true); });
@@ -37,10 +40,28 @@
         b.dataset.testid = "procedure-field-" + (f.code || "ALL");
         b.setAttribute("aria-selected", f.code === field ? "true" : "false");
         b.textContent = f.name + (f.count ? " (" + f.count + ")" : "");
-        b.addEventListener("click", function () { field = f.code; renderFields(); load(); });
+        b.addEventListener("click", function () { chooseField(f.code); });
         box.appendChild(b);
       });
+      renderScope();
     }
+    function chooseField(code) {
+      field = code;
+      clearTimeout(timer);
+      renderFields();
+      load();
+    }
+    function fieldName(code) {
+      var f = (fields || []).find(function (x) { return x.code === code; });
+      return f ? f.name : code;
+    }
+    // Where the search looks: "Đang tìm trong lĩnh vực Đất đai" and "Tìm trong tất cả lĩnh vực".
+    function renderScope() {
+      var q = query.trim();
+      $("p-scope").textContent = q ? (field ? t("proc.scope_field", { f: fieldName(field) }) : t("proc.scope_all")) : "";
+      $("p-all").classList.toggle("hidden", !(q && field));
+    }
+    $("p-all").addEventListener("click", function () { chooseField(""); });
     function loadFields() {
       if (fields) { return; }
       api.get("/api/v1/procedures/fields").then(function (fs) { fields = fs; renderFields(); })
@@ -56,10 +77,10 @@
       var url = "/api/v1/procedures?limit=" + (q ? SEARCH_LIMIT : LIST_LIMIT) +
         (q ? "&q=" + encodeURIComponent(q) : "") + (field ? "&field=" + encodeURIComponent(field) : "");
       return api.get(url).then(function (items) {
-        if (mine !== seq) { return; } // a newer search has started
-        renderList(items);
+        if (mine !== seq) { return; } // a newer search has started: this answer is stale
+        renderList(items, q, field);
       }).catch(function (e) {
-        if (mine !== seq) { return; }
+        if (mine !== seq || ctx.lost(e)) { return; }
         $("p-list").innerHTML = "";
         var p = document.createElement("p"); p.className = "inline-error"; p.textContent = e.message;
         $("p-list").appendChild(p);
@@ -71,12 +92,14 @@
       s.textContent = t(mode === "toàn trình" ? "proc.badge.full" : mode === "một phần" ? "proc.badge.part" : "proc.badge.none");
       return s;
     }
-    function renderList(items) {
+    function renderList(items, q, inField) {
       var box = $("p-list");
       box.innerHTML = "";
+      renderScope();
       $("p-count").textContent = t("proc.count", { n: items.length });
       if (!items.length) {
-        var p = document.createElement("p"); p.className = "empty-list"; p.textContent = t("proc.none");
+        var p = document.createElement("p"); p.className = "empty-list";
+        p.textContent = q && inField ? t("proc.none_in_field", { f: fieldName(inField) }) : t("proc.none");
         box.appendChild(p); return;
       }
       items.forEach(function (it) {
@@ -101,9 +124,10 @@
     }
     screens.on("show", function (name) {
       // A new visitor starts afresh: forget the last search when the kiosk goes home.
-      if (name === "home") { query = ""; field = ""; kb.set(""); clearTimeout(timer); showKeyboard(false); }
+      if (name === "home") { query = ""; field = ""; kb.set(""); clearTimeout(timer); showKeyboard(false); seq++; detailSeq++; }
     });
-    I.onChange(function () { renderQuery(query); if (fields) { renderFields(); } if (current) { renderDetail(); } });
+    I.onChange(function () { renderQuery(query); if (fields) { renderFields(); } else { renderScope(); }
+                             if (current) { renderDetail(); } });
 
     // One procedure ---------------------------------------------------------------------------------
     function cell(tr, text, cls, span) {
@@ -124,8 +148,11 @@
         var tr = document.createElement("tr");
         cell(tr, String(i + 1), "num");
         var name = cell(tr, d.name, "doc");
-        if (d.note) { var n = document.createElement("div"); n.className = "doc-note"; n.textContent = d.note; name.appendChild(n); }
-        if (!d.original && !d.copy) { cell(tr, t("proc.show_only"), "count show-only", 2); }
+        var showOnly = !d.original && !d.copy;
+        // A paper only shown says "Xuất trình" in its own column: the note need not say it again.
+        var note = showOnly ? String(d.note || "").replace(/^\s*xuất trình\s*[;:,.]?\s*/i, "") : d.note;
+        if (note) { var n = document.createElement("div"); n.className = "doc-note"; n.textContent = note; name.appendChild(n); }
+        if (showOnly) { cell(tr, t("proc.show_only"), "count show-only", 2); }
         else { cell(tr, d.original ? String(d.original) : "—", "count"); cell(tr, d.copy ? String(d.copy) : "—", "count"); }
         body.appendChild(tr);
       });
@@ -138,15 +165,25 @@
       $("pd-online").appendChild(txt);
       document.querySelectorAll(".pd-result").forEach(function (e) { e.classList.toggle("hidden", !p.result); });
       $("pd-result").textContent = p.result || "";
+      // "Lấy số thứ tự" for the office's field that handles this procedure (when the kiosk gives numbers for it).
+      var svc = p.ticket_service && ctx.service(p.ticket_service.code);
+      $("pd-take").classList.toggle("hidden", !svc);
+      $("pd-take-field").textContent = svc ? t("proc.take_field", { f: svc.name }) : "";
     }
     function detail(code) {
+      var mine = ++detailSeq;
       api.get("/api/v1/procedures/" + encodeURIComponent(code)).then(function (p) {
+        if (mine !== detailSeq || screens.current !== "procedures") { return; } // tapped another, or left
         current = p;
         $("pd-print-state").classList.add("hidden");
         renderDetail();
         screens.show("procedure");
-      }).catch(function (e) { ctx.showMessage(e); });
+      }).catch(function (e) { if (mine === detailSeq && !ctx.lost(e)) { ctx.showMessage(e); } });
     }
+    $("pd-take").addEventListener("click", function () {
+      var svc = current && current.ticket_service && ctx.service(current.ticket_service.code);
+      if (svc) { ctx.chooseField(svc); }
+    });
 
     // Print the checklist --------------------------------------------------------------------------
     var printing = false, lastJob = null;
@@ -179,6 +216,7 @@
           printState(t("proc.printed"), "ok", t("proc.printed", null, "en"));
         }
       }).catch(function (e) {
+        if (ctx.lost(e)) { return; }
         printState(e.message, "error", e.code ? t("err." + e.code, null, "en").replace("err." + e.code, "") : "");
       }).then(function () {
         setTimeout(function () { printing = false; btn.disabled = false; }, PRINT_COOLDOWN_MS);

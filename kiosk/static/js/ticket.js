@@ -19,14 +19,19 @@
     cancelled: ["Số thứ tự đã bị hủy", "This number was cancelled"],
     expired: ["Số thứ tự đã hết hiệu lực (hết ngày làm việc)", "This number has expired (end of the working day)"]
   };
-  function fill(s, tk) { return s.replace("{c}", tk.counter || tk.target_counter || (tk.counters || []).join(", ")); }
+  // The counters as a citizen says them: "1 hoặc 4" ("1 or 4").
+  function counterList(list, or) {
+    var names = (list || []).map(String);
+    return names.length < 2 ? names.join("") : names.slice(0, -1).join(", ") + " " + or + " " + names[names.length - 1];
+  }
+  function fill(s, tk, or) { return s.replace("{c}", tk.counter || tk.target_counter || counterList(tk.counters, or)); }
 
   function show(tk) {
     var st = STATES[tk.status] || [tk.status_label || tk.status, ""];
     var box = $("state");
     box.className = "ph-state st-" + tk.status;
-    box.querySelector(".vi").textContent = fill(st[0], tk);
-    box.querySelector(".en").textContent = fill(st[1], tk);
+    box.querySelector(".vi").textContent = fill(st[0], tk, "hoặc");
+    box.querySelector(".en").textContent = fill(st[1], tk, "or");
     var pos = $("position"), wait = $("wait"), ctr = $("counters");
     if (tk.status === "waiting") {
       var ahead = tk.ahead || 0;
@@ -39,7 +44,12 @@
       var m = Math.round((tk.estimated_wait_s || 0) / 60);
       wait.textContent = m < 1 ? "Thời gian chờ dự kiến: dưới 1 phút · under 1 min"
         : "Thời gian chờ dự kiến: khoảng " + m + " phút · about " + m + " min";
-      ctr.textContent = (tk.counters || []).length ? "Quầy phục vụ / Counters: " + tk.counters.join(", ") : "";
+      ctr.innerHTML = "";
+      if ((tk.counters || []).length) {
+        var cv = document.createElement("div"); cv.textContent = "Mời đến quầy số " + counterList(tk.counters, "hoặc") + " khi được gọi";
+        var ce = document.createElement("div"); ce.className = "en"; ce.textContent = "Go to counter " + counterList(tk.counters, "or") + " when called";
+        ctr.appendChild(cv); ctr.appendChild(ce);
+      }
     } else {
       pos.textContent = ""; wait.textContent = ""; ctr.textContent = "";
     }
@@ -47,9 +57,7 @@
       navigator.vibrate([300, 150, 300]);
     }
     lastStatus = tk.status;
-    var d = new Date();
-    $("updated").textContent = "Cập nhật lúc " + ("0" + d.getHours()).slice(-2) + ":" + ("0" + d.getMinutes()).slice(-2) +
-      ":" + ("0" + d.getSeconds()).slice(-2);
+    $("updated").textContent = "Cập nhật lúc " + motcuaClock.time(new Date(), true);  // the office's time
   }
   function refresh() {
     clearTimeout(timer);
