@@ -25,6 +25,8 @@ if command -v pg_lsclusters >/dev/null 2>&1; then
   done
   as_pg psql -p "$port" -qAtc "select 1 from pg_roles where rolname='motcua'" | grep -q 1 \
     || as_pg psql -p "$port" -qc "create role motcua login createdb password 'motcua'"
+  # DROP DATABASE ... WITH (FORCE) must be able to stop an autovacuum worker on a test database.
+  as_pg psql -p "$port" -qc "grant pg_signal_backend to motcua" >/dev/null 2>&1 || true
   export MOTCUA_TEST_PG_URL="postgresql://motcua:motcua@127.0.0.1:${port}/postgres"
 fi
 

@@ -16,19 +16,11 @@ from motcua.devices import DeviceContext, DeviceRegistry
 from motcua.events import QUEUE_STATE, Event, EventBus
 from motcua.queue import QueueEngine
 from motcua.store import Store
+from helpers import wait_for  # noqa: E402
 
 DOSSIER = "000.17.22.H56-210531-0001"
 
 
-def wait_for(fn: Callable[[], Any], timeout: float = 8.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.02)
-    raise AssertionError(f"{what} not met in {timeout}s (last: {last!r})")
 
 
 class Heard:

@@ -18,6 +18,7 @@ from motcua.devices.documents import checklist_document, ticket_document
 from motcua.events import EventBus
 from motcua.queue import QueueEngine
 from motcua.store import Store
+from helpers import wait_for  # noqa: E402
 
 DOSSIER = "000.17.22.H56-251103-0901"
 
@@ -66,15 +67,6 @@ def test_the_checklist_keeps_what_is_only_shown(office_config):
 
 
 # A ticket that could not be printed ----------------------------------------------------------
-def wait_for(fn: Callable[[], Any], timeout: float = 8.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.02)
-    raise AssertionError(f"{what} not met in {timeout}s (last: {last!r})")
 
 
 @pytest.fixture
