@@ -33,15 +33,20 @@ def clean_codes(codes: object) -> list[str]:
         raise DossierError("invalid_code", "Danh sách mã hồ sơ không hợp lệ.", 422)
     out: list[str] = []
     for raw in codes:
-        if not isinstance(raw, str):
-            raise DossierError("invalid_code", "Mã hồ sơ phải là chuỗi ký tự.", 422)
-        try:
-            code = parse_dossier_code(raw).text
-        except ValueError as exc:
-            raise DossierError("invalid_code", str(exc), 422) from None
+        code = normal_code(raw)
         if code not in out:
             out.append(code)
     return out
+
+
+def normal_code(raw: object) -> str:
+    """One dossier code, normalised; DossierError 422 with a Vietnamese message if it is not one."""
+    if not isinstance(raw, str):
+        raise DossierError("invalid_code", "Mã hồ sơ phải là chuỗi ký tự.", 422)
+    try:
+        return parse_dossier_code(raw).text
+    except ValueError as exc:
+        raise DossierError("invalid_code", str(exc), 422) from None
 
 
 def parse_day(text: object) -> date:

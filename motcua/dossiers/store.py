@@ -31,7 +31,7 @@ from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
 from ..store import tables as t
-from .checks import code_or_404
+from .checks import code_or_404, normal_code
 from .codes import extract_code, parse_dossier_code
 from .errors import DossierError
 from .imports import IN_CHUNK, MAX_APOLOGY, MAX_APPLICANT, MAX_FIELD, MAX_PROCEDURE, DossierImports
@@ -309,12 +309,7 @@ class DossierStore(DossierViews, DossierImports):
         field = self.config.field(field_code) if isinstance(field_code, str) and self.config is not None else None
         if field is None or not field.returns_results:
             raise DossierError("not_result_field", "Chỉ lấy số nhận kết quả hồ sơ ở lĩnh vực Trả kết quả.", 422)
-        if not isinstance(code, str):
-            raise DossierError("invalid_code", "Mã hồ sơ phải là chuỗi ký tự.", 422)
-        try:
-            normal = parse_dossier_code(code).text
-        except ValueError as exc:
-            raise DossierError("invalid_code", str(exc), 422) from None
+        normal = normal_code(code)
         row = self._local(normal)
         if row is None:
             raise DossierError("unknown_dossier", f"Không tìm thấy hồ sơ có mã {normal}. Mời ông/bà kiểm tra "
