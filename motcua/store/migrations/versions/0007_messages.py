@@ -1,0 +1,23 @@
+"""citizen messages, opt-in and outbox (issue 15)
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-12-02
+"""
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+from motcua.store.types import UTCDateTime  # noqa: F401
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
