@@ -10,7 +10,7 @@ from alembic import op  # noqa: F401
 from motcua.store.types import UTCDateTime  # noqa: F401
 
 revision = "0009"
-down_revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
