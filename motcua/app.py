@@ -161,7 +161,10 @@ def create_app(settings: Settings) -> Flask:
     auth = Auth(store, settings.config, secret, clock=settings.clock)
     # A signed-in cookie lasts a working day from the sign-in (not sliding: not re-sent on every answer).
     app.config.update(PERMANENT_SESSION_LIFETIME=auth.session_ttl, SESSION_REFRESH_EACH_REQUEST=False)
-    socketio = SocketIO(app, async_mode=async_mode(), message_queue=settings.message_queue,
+    # The processes of one office share one Redis channel; two offices (or two test runs) on one
+    # Redis keep apart by naming their own (MOTCUA_MESSAGE_QUEUE_CHANNEL).
+    channel = os.environ.get("MOTCUA_MESSAGE_QUEUE_CHANNEL") or "flask-socketio"
+    socketio = SocketIO(app, async_mode=async_mode(), message_queue=settings.message_queue, channel=channel,
                         json=_SocketJson, ping_interval=10, ping_timeout=10)
     hub = RealtimeHub(socketio, engine, auth, bus)
     states = StateBroadcaster(engine, bus)

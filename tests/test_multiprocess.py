@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
+import uuid
 from collections import Counter, defaultdict
 
 import pytest
@@ -151,7 +152,8 @@ def test_redis_message_queue_shares_events_between_processes(server_factory, tmp
             pytest.fail("MOTCUA_TEST_REDIS_URL is not set in CI: scripts/test.sh must start Redis")
         pytest.skip("Redis not available (run through scripts/test.sh)")
     data = tmp_path / "office"
-    env = {"MOTCUA_MESSAGE_QUEUE": REDIS_URL}
+    # Our own channel: another test run sharing this Redis must not reach our display.
+    env = {"MOTCUA_MESSAGE_QUEUE": REDIS_URL, "MOTCUA_MESSAGE_QUEUE_CHANNEL": f"motcua-test-{uuid.uuid4().hex}"}
     a = server_factory(data, env=env).start()
     b = server_factory(data, env=env).start()
     got: list[dict] = []
