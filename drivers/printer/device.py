@@ -14,7 +14,11 @@ being sent. ``status()`` gives the rest, typed: the printer's own status and the
 queued jobs.
 Job states: queued, printing, done, failed (a failed job carries a Vietnamese reason).
 A job that cannot be printed is never dropped silently: it waits, and fails with a reason
-once it has waited ``job_timeout`` seconds while the printer is not ready.
+once it has waited ``job_timeout`` seconds while the printer is not ready. Where the link
+reads the status, a sent job is ``done`` only once a status poll at least ``confirm_s``
+after its last byte shows the printer without a fault; a fault seen before (paper ran out,
+cover opened while it printed) fails it, and the printer's buffers are cleared (DLE DC4 8) so
+the ticket does not come out hours later when the fault clears and nobody waits for it.
 """
 
 from __future__ import annotations
@@ -63,6 +67,7 @@ class TicketPrinter:
       max_queue          queued jobs accepted; more fail at once
       job_history        finished jobs kept for job()
       stop_timeout       how long stop() waits for the current job and the thread
+      confirm_s          how long after its last byte a job may still be caught by a fault
     """
 
     def __init__(
@@ -86,6 +91,7 @@ class TicketPrinter:
         max_queue: int = 100,
         job_history: int = 500,
         stop_timeout: float = 5.0,
+        confirm_s: float = 1.0,
         transport: Transport | None = None,
     ) -> None:
         if status_interval <= 0 or job_timeout <= 0:
@@ -105,6 +111,7 @@ class TicketPrinter:
         self.max_queue = max_queue
         self.job_history = job_history
         self.stop_timeout = stop_timeout
+        self.confirm_s = max(0.0, confirm_s)
         self._on_state = on_state
         self._on_job = on_job
         self._transport = transport or make_transport(
@@ -118,6 +125,8 @@ class TicketPrinter:
         self._stop_deadline: float | None = None
         self._thread: threading.Thread | None = None
         self._queue: collections.deque[Job] = collections.deque()
+        # Sent, not yet seen printed: (job, the monotonic time a fault-free poll confirms it).
+        self._confirming: list[tuple[Job, float]] = []
         self._jobs: collections.OrderedDict[str, Job] = collections.OrderedDict()
         self._state = CONNECTING
         self._printer_status = STARTING_STATUS
@@ -424,6 +433,41 @@ class TicketPrinter:
         with self._lock:
             busy = self._state == BUSY
         self._update(BUSY if busy else (READY if status.ok else ERROR), status)
+        self._check_confirming(status)
+
+    def _check_confirming(self, status: PrinterStatus) -> None:
+        """Settle the sent jobs: a fault now means they did not come out whole; a printer
+        without fault past their confirm time means they did."""
+        with self._lock:
+            if not self._confirming:
+                return
+            now = time.monotonic()
+            if status.reachable and status.known and status.fault is not None:
+                caught = [job for job, _ in self._confirming]
+                self._confirming.clear()
+                reason = f"{status.message_vi} khi đang in vé này: vé không in ra được"
+                for job in caught:
+                    self._finish_locked(job, FAILED, reason)
+            elif status.ok:
+                caught = []
+                left = []
+                for job, due in self._confirming:
+                    if due <= now:
+                        self._finish_locked(job, DONE, None)
+                    else:
+                        left.append((job, due))
+                self._confirming[:] = left
+            else:
+                return
+            if not self._confirming and self._state == BUSY:
+                self._set_locked(READY if (self._connected and status.ok) else ERROR)
+        if caught:
+            try:  # while the fault lasts: the printer must not print them when it clears
+                self._transport.clear_buffers()
+                log.warning("printer %s: %d job(s) caught by a fault, printer buffers cleared",
+                            self.name, len(caught))
+            except Exception as exc:
+                self._disconnect(str(exc))
 
     def _has_work(self) -> bool:
         with self._lock:
@@ -474,6 +518,12 @@ class TicketPrinter:
                 self._deliver()
                 self._transport.write(data[start : start + self.write_chunk_size])
             self._transport.end_job()
+            if self.poll_status and self._transport.can_read:
+                with self._lock:  # done once a poll shows the printer fine (_check_confirming)
+                    if job in self._queue:
+                        self._queue.remove(job)
+                    self._confirming.append((job, time.monotonic() + self.confirm_s))
+                return
         except _StopNow:
             self._end_job(job, FAILED, "Máy in đã dừng khi đang in vé này")
             return
@@ -501,6 +551,9 @@ class TicketPrinter:
     def _shutdown(self) -> None:
         with self._lock:
             self._closed = True
+            for job, _ in self._confirming:  # every byte went out and no fault was seen
+                self._finish_locked(job, DONE, None)
+            self._confirming.clear()
             for job in list(self._queue):
                 self._finish_locked(job, FAILED, "Máy in đã dừng, vé chưa được in")
         try:

@@ -16,6 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 DLE_EOT = b"\x10\x04"
+# DLE DC4 fn=8 (real-time, so it is obeyed while the printer is stopped by a fault): clear the
+# receive and print buffers. The printer answers 37h 25h 00h. Sent when a ticket was caught by a
+# fault, so the printer does not print it later, when the fault clears and nobody waits for it.
+CLEAR_BUFFERS = b"\x10\x14\x08\x01\x03\x14\x01\x06\x02\x08"
 QUERY_PRINTER = 1
 QUERY_OFFLINE_CAUSE = 2
 QUERY_ERROR_CAUSE = 3

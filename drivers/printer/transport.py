@@ -26,7 +26,7 @@ from typing import Any, Callable
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from motcua_runtime import run_blocking
-from .status import status_query
+from .status import CLEAR_BUFFERS, status_query
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,11 @@ class Transport(ABC):
 
     def end_job(self) -> None:
         """Mark the end of one print job (default: nothing to do)."""
+
+    def clear_buffers(self) -> None:
+        """Tell the printer to drop what it holds and has not printed (DLE DC4 8); its short
+        answer is read and dropped where the link can read, so no status query takes it."""
+        self.write(CLEAR_BUFFERS)
 
     @abstractmethod
     def close(self) -> None: ...
@@ -124,6 +129,17 @@ class EscposTransport(Transport):
             raise
         except Exception as exc:
             raise TransportError(f"Lỗi đọc trạng thái máy in {self.url}: {exc}") from exc
+
+    def clear_buffers(self) -> None:
+        if self._printer is None:
+            raise TransportError(f"Chưa kết nối máy in {self.url}")
+        try:
+            if self.can_read:
+                self._query(CLEAR_BUFFERS)
+            else:
+                self._printer._raw(CLEAR_BUFFERS)
+        except Exception as exc:
+            raise TransportError(f"Lỗi gửi lệnh xoá bộ đệm tới máy in {self.url}: {exc}") from exc
 
     def _query(self, command: bytes) -> bytes:
         self._printer._raw(command)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from .status import PrinterStatus, encode_status
+from .status import CLEAR_BUFFERS, PrinterStatus, encode_status
 from .transport import Transport, TransportError
 
 log = logging.getLogger(__name__)
@@ -57,9 +57,9 @@ def command_length(buf: bytes | bytearray, i: int) -> int:
             raise _IncompleteCommand
 
     b = buf[i]
-    if b == 0x10:  # DLE x n
+    if b == 0x10:  # DLE x n; DLE DC4 8 (clear buffers) carries 7 more bytes
         need(3)
-        return 3
+        return 10 if buf[i + 1] == 0x14 and buf[i + 2] == 0x08 else 3
     if b == 0x1B:  # ESC
         need(2)
         c = buf[i + 1]
@@ -150,6 +150,7 @@ class VirtualPrinter:
         self._delay = 0.0
         self._paper_near_end = False
         self._connections = 0
+        self._received = 0
         self._seq = self._last_seq_on_disk()
         self._completed = 0
 
@@ -207,6 +208,11 @@ class VirtualPrinter:
     def job_records(self) -> list[VirtualJob]:
         with self._lock:
             return list(self._jobs)
+
+    @property
+    def received_bytes(self) -> int:
+        """Job bytes received from the host since the printer was made (real-time queries aside)."""
+        return self._received
 
     @property
     def completed_count(self) -> int:
@@ -291,12 +297,20 @@ class VirtualPrinter:
             i += length
             if command[:2] == b"\x10\x04":
                 self._answer_locked(command[2])
+            elif command == CLEAR_BUFFERS:
+                # Drop what was received and not printed (held by a fault, or half a job).
+                self._held.clear()
+                self._current.clear()
+                if len(self._replies) < self._reply_limit:
+                    self._replies += b"\x37\x25\x00"
+                log.info("virtual printer: buffers cleared")
             elif command[:1] == b"\x10":
                 continue  # other real-time commands (DLE ENQ, DLE DC4) are not job data
             else:
                 if command == b"\x1b@" and self._has_content_locked():
                     self._finish_current_locked()
                 self._current += command
+                self._received += len(command)
         del buf[:i]
 
     def _has_content_locked(self) -> bool:
@@ -387,6 +401,11 @@ class VirtualTransport(Transport):
     def end_job(self) -> None:
         self._check()
         self.printer.end_job()
+
+    def clear_buffers(self) -> None:
+        self._check()
+        self.printer.receive(CLEAR_BUFFERS)
+        self.printer.read(16)  # the "cleared" answer
 
     def close(self) -> None:
         if self._open:

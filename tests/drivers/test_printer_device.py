@@ -252,3 +252,46 @@ def test_same_virtual_printer_can_be_shared(tmp_path: Path) -> None:
         assert tp.virtual_printer is virtual
     finally:
         tp.stop()
+
+
+def test_ticket_caught_by_paper_out_fails_and_is_not_printed_when_paper_returns(tmp_path: Path,
+                                                                               recorder: Recorder) -> None:
+    """Paper runs out while the printer is taking a ticket in: the citizen never got it, so the
+    kiosk must hear "failed", and the printer must not print it hours later when paper returns
+    (the driver clears the printer's buffers, DLE DC4 8, while it is still out of paper)."""
+    tp = TicketPrinter(f"virtual://?dir={tmp_path}", PROFILE, status_interval=0.1, on_job=recorder.on_job)
+    virtual = tp.virtual_printer
+    tp.start()
+    try:
+        assert tp.wait_status(lambda s: s.state == "ready", 10).state == "ready"
+        virtual.set_delay(0.2)  # 0.2 s per KiB: the ticket takes ~2 s to go in
+        job_id = tp.submit(sample_ticket("4001"))
+        wait_until(lambda: virtual.received_bytes > 0, 10)
+        virtual.set_fault("paper_out")  # the roll ends while the ticket is still coming in
+        info = tp.wait_job(job_id, 30)
+        assert info.state == "failed", info
+        assert "hết giấy" in info.error
+        wait_until(lambda: virtual.held_count == 0, 10)  # the driver emptied the printer's buffer
+        virtual.set_delay(0)
+        virtual.set_fault(None)  # the staff put a new roll in
+        assert virtual.completed_count == 0 and job_files(tmp_path) == []
+        # The printer goes on with the next citizen's ticket as usual.
+        after = tp.submit(sample_ticket("4002"))
+        assert tp.wait_job(after, 20).state == "done"
+        assert virtual.completed_count == 1
+    finally:
+        tp.stop()
+
+
+def test_a_printed_ticket_is_done_only_once_the_printer_is_seen_without_fault(tmp_path: Path,
+                                                                             recorder: Recorder) -> None:
+    """The job is reported done after a status poll shows the printer fine after the last byte."""
+    tp = TicketPrinter(f"virtual://?dir={tmp_path}", PROFILE, status_interval=0.1, on_job=recorder.on_job)
+    tp.start()
+    try:
+        job_id = tp.submit(sample_ticket("4003"))
+        assert tp.wait_job(job_id, 20).state == "done"
+        assert recorder.wait_states(job_id, 3) == ["queued", "printing", "done"]
+        assert len(job_files(tmp_path)) == 1
+    finally:
+        tp.stop()
