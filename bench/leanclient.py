@@ -40,16 +40,18 @@ def _frame(text: str) -> bytes:
 
 
 class LeanClient:
-    def __init__(self, received: dict[int, list[float]], auth: dict | None = None):
+    def __init__(self, received: dict[int, list[float]], auth: dict | None = None, source: str | None = None):
         self.received = received
         self.auth = auth
+        self.source = source  # a local address to connect from (127.x.y.z): one "citizen" per address
         self.connected = asyncio.Event()
         self.closed = False
         self.writer: asyncio.StreamWriter | None = None
 
     async def run(self, url: str) -> None:
         u = urlsplit(url)
-        reader, writer = await asyncio.open_connection(u.hostname, u.port or 80)
+        reader, writer = await asyncio.open_connection(u.hostname, u.port or 80,
+                                                       local_addr=(self.source, 0) if self.source else None)
         self.writer = writer
         key = base64.b64encode(os.urandom(16)).decode()
         writer.write((
@@ -99,13 +101,15 @@ class LeanClient:
 
 
 async def hold(url: str, n: int, received: dict[int, list[float]], until: asyncio.Event,
-               ready=None, auth: dict | None = None) -> int:
+               ready=None, auth: dict | None = None, urls: list[str] | None = None,
+               sources: list[str] | None = None) -> int:
     """Connect n clients, set `ready` (a callable) once all are in, stay until `until`;
-    returns how many connections dropped on the way."""
-    clients = [LeanClient(received, auth) for _ in range(n)]
+    returns how many connections dropped on the way. `urls`/`sources`: client i connects to
+    urls[i % len] from sources[i % len] (several server processes, addresses behind a proxy)."""
+    clients = [LeanClient(received, auth, sources[i % len(sources)] if sources else None) for i in range(n)]
     tasks = []
-    for c in clients:  # connect in small bursts, as screens would after a power cut
-        tasks.append(asyncio.create_task(c.run(url)))
+    for i, c in enumerate(clients):  # connect in small bursts, as screens would after a power cut
+        tasks.append(asyncio.create_task(c.run(urls[i % len(urls)] if urls else url)))
         await asyncio.wait_for(c.connected.wait(), 30)
     if ready:
         ready()

@@ -1,0 +1,73 @@
+"""The Socket.IO message queue between server processes (MOTCUA_MESSAGE_QUEUE=redis://...).
+
+python-socketio's RedisManager, with two changes for an office whose Redis may restart:
+
+- after a lost connection it subscribes again within a second (the stock manager waits 1, 2,
+  4 ... up to 60 s between tries, so a Redis back after 10 s was heard again only ~5 s later);
+- once subscribed again it calls `on_resubscribe` (the realtime hub sends its own screens a
+  fresh snapshot): the emits other processes made while the channel was down are lost, and
+  without it a screen showed the old state until the next change.
+
+Emits to this process's own screens never wait for Redis (the manager delivers them here
+first, then publishes), so a Redis outage only cuts the processes off from each other.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Callable
+
+from socketio import RedisManager
+
+log = logging.getLogger(__name__)
+
+RETRY_FIRST_S = 0.2
+RETRY_MAX_S = 1.0
+
+
+class OfficeRedisManager(RedisManager):
+    def __init__(self, url: str, channel: str, **kw: Any):
+        super().__init__(url, channel=channel, **kw)
+        self.on_resubscribe: Callable[[], None] | None = None
+        self.resubscribed = 0
+
+    def _redis_listen_with_retries(self):  # the loop of python-socketio 5.x, retry capped
+        retry = RETRY_FIRST_S
+        subscribed = False
+        lost = False
+        while True:
+            try:
+                if not subscribed:
+                    self._redis_connect()
+                    self.pubsub.subscribe(self.channel)
+                    subscribed = True
+                    retry = RETRY_FIRST_S
+                    if lost:
+                        lost = False
+                        self.resubscribed += 1
+                        log.warning("message queue: subscribed again to %s", self.channel)
+                        if self.on_resubscribe is not None:
+                            self.server.start_background_task(self._notify)
+                yield from self.pubsub.listen()
+            except Exception as exc:  # noqa: BLE001 - Redis down or restarting: try again
+                if not lost:
+                    log.error("message queue: lost Redis (%s); retrying every %.1f s at most", exc, RETRY_MAX_S)
+                lost = True
+                subscribed = False
+                self.connected = False
+                time.sleep(retry)
+                retry = min(retry * 2, RETRY_MAX_S)
+
+    def _notify(self) -> None:
+        try:
+            if self.on_resubscribe is not None:
+                self.on_resubscribe()
+        except Exception:  # noqa: BLE001 - the database may be down too; screens resync on the next change
+            log.exception("message queue: resync after resubscribing failed")
+
+
+def message_queue_options(url: str | None, channel: str) -> dict[str, Any]:
+    """Keyword arguments for Flask-SocketIO: our manager for a Redis URL, else as given."""
+    if url and url.startswith(("redis://", "rediss://")):
+        return {"client_manager": OfficeRedisManager(url, channel)}
+    return {"message_queue": url, "channel": channel}
