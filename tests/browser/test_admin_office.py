@@ -1,0 +1,133 @@
+"""Issue 12, acceptance (Administration): an administrator signs in, adds a field and a counter
+serving it; the kiosk already open shows the new field without a reload; a ticket in it is
+called at the new counter and shows on the open TV; the audit log page lists both changes with
+before/after; the exported office file passes `motcua check-config` and, restored on a fresh
+data folder (a second server), gives the same office. Staff cannot open /admin (403),
+anonymous gets the sign-in page."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+import requests
+from playwright.sync_api import expect
+
+from helpers import KIOSK_TOKEN, ROOT, ServerProcess
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def srv(tmp_path_factory):
+    s = ServerProcess(tmp_path_factory.mktemp("admin") / "data").start()
+    yield s
+    s.stop()
+
+
+def _admin_page(context_factory, url: str, **ctx):
+    page = context_factory(**ctx).new_page()
+    page.goto(url + "/admin")
+    expect(page.get_by_role("heading", name=re.compile("Đăng nhập quản trị"))).to_be_visible()
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", "motcua-demo")
+    page.click("button[type=submit]")
+    expect(page).to_have_url(re.compile(r"/admin$"))
+    expect(page.get_by_role("heading", name="Tổng quan")).to_be_visible()
+    return page
+
+
+def test_an_administrator_adds_a_field_and_a_counter_live(srv, context_factory, tmp_path):
+    kiosk = context_factory(viewport={"width": 1080, "height": 1920}).new_page()
+    kiosk.goto(srv.url + "/kiosk")
+    expect(kiosk.get_by_test_id("service-HOTICH")).to_be_visible()
+    tv = context_factory().new_page()
+    tv.goto(srv.url + "/display")
+    expect(tv.get_by_test_id("latest-number")).to_be_visible()
+
+    admin = _admin_page(context_factory, srv.url, viewport={"width": 1366, "height": 768})
+    admin.get_by_test_id("menu-fields").click()
+    form = admin.locator("#field-form")
+    form.locator("input[name=code]").fill("CUTRU")
+    form.locator("input[name=name]").fill("Cư trú")
+    form.locator("input[name=name_en]").fill("Residence")
+    form.locator("select[name=mode]").select_option("prefix")
+    form.locator("input[name=prefix]").fill("R")
+    form.locator("input[name=daily_cap]").fill("200")
+    form.get_by_role("button", name="Thêm lĩnh vực").click()
+    expect(admin.locator("#admin-msg")).to_contain_text("Đã thêm lĩnh vực Cư trú")
+    expect(admin.locator("#fields tr[data-code=CUTRU]")).to_contain_text("Chưa có quầy")
+
+    # The kiosk, open all along, shows the new field without a reload.
+    expect(kiosk.get_by_test_id("service-CUTRU")).to_be_visible(timeout=15_000)
+    expect(kiosk.get_by_test_id("service-CUTRU")).to_contain_text("Cư trú")
+
+    admin.get_by_test_id("menu-counters").click()
+    form = admin.locator("#counter-form")
+    form.locator("input[name=number]").fill("9")
+    form.locator("input[name=name]").fill("Quầy 9 - Cư trú")
+    form.locator("input[name=fields]").fill("CUTRU")
+    form.get_by_role("button", name="Thêm quầy").click()
+    expect(admin.locator("#admin-msg")).to_contain_text("Đã thêm quầy Quầy 9 - Cư trú")
+    expect(admin.locator("#counters tr[data-number='9']")).to_contain_text("Cư trú")
+
+    # A ticket of the new field, called at the new counter, shows on the TV opened before.
+    r = requests.post(srv.url + "/api/v1/tickets", json={"service": "CUTRU"},
+                      headers={"Authorization": f"Bearer {KIOSK_TOKEN}"}, timeout=10)
+    assert r.status_code == 201, r.text
+    number = r.json()["number"]
+    tok = srv.token("admin")
+    r = requests.post(srv.url + "/api/v1/counters/9/call-next", json={}, headers={"Authorization": f"Bearer {tok}"},
+                      timeout=10)
+    assert r.status_code == 200 and r.json()["ticket"]["number"] == number, r.text
+    expect(tv.get_by_test_id("latest-number")).to_have_text(number, timeout=15_000)
+    expect(tv.locator("#latest-counter")).to_contain_text("9")
+
+    # The audit log page: both changes, with the before and after.
+    admin.get_by_test_id("menu-audit").click()
+    add_field = admin.locator("#audit tr[data-action='field.add']")
+    add_counter = admin.locator("#audit tr[data-action='counter.add']")
+    expect(add_field).to_contain_text("Thêm lĩnh vực Cư trú")
+    expect(add_field).to_contain_text('"prefix": "R"')
+    expect(add_counter).to_contain_text("Thêm quầy Quầy 9 - Cư trú")
+    expect(add_counter).to_contain_text('"fields"')
+
+    # The exported office file passes check-config and, on a fresh data folder, is the same office.
+    text = requests.get(srv.url + "/api/v1/admin/config.toml", headers={"Authorization": f"Bearer {tok}"},
+                        timeout=10).text
+    exported = tmp_path / "office.toml"
+    exported.write_text(text, encoding="utf-8")
+    check = subprocess.run([sys.executable, "-m", "motcua.cli", "check-config", str(exported)], cwd=str(ROOT),
+                           capture_output=True, text=True, timeout=60)
+    assert check.returncode == 0, check.stdout + check.stderr
+    fresh = tmp_path / "fresh"
+    for sub in ("printer", "camera"):
+        (fresh / sub).mkdir(parents=True, exist_ok=True)
+    second = ServerProcess(fresh, args=["serve", "--config", str(exported)]).start()
+    try:
+        tok2 = second.token("admin")  # the accounts came with their passwords
+        a = requests.get(srv.url + "/api/v1/admin/config", headers={"Authorization": f"Bearer {tok}"}, timeout=10).json()
+        b = requests.get(second.url + "/api/v1/admin/config", headers={"Authorization": f"Bearer {tok2}"},
+                         timeout=10).json()
+        for key in ("office", "hours", "fields", "counters", "staff", "queue"):
+            assert a[key] == b[key], key
+        staff_a, staff_b = (requests.get(u + "/api/v1/admin/staff", headers={"Authorization": f"Bearer {t}"},
+                                         timeout=10).json() for u, t in ((srv.url, tok), (second.url, tok2)))
+        assert staff_a == staff_b
+    finally:
+        second.stop()
+
+
+def test_staff_get_403_and_anonymous_the_sign_in_page(srv, context_factory):
+    page = context_factory(viewport={"width": 1366, "height": 768}).new_page()
+    page.goto(srv.url + "/admin/fields")
+    expect(page.get_by_role("heading", name=re.compile("Đăng nhập quản trị"))).to_be_visible()
+    page.goto(srv.url + "/counter")
+    page.fill("input[name=username]", "quay1")
+    page.fill("input[name=password]", "motcua-demo")
+    page.click("button[type=submit]")
+    expect(page).to_have_url(re.compile(r"/counter/1$"))
+    resp = page.goto(srv.url + "/admin")
+    assert resp.status == 403
+    expect(page.locator("#forbidden")).to_contain_text("không có quyền mở trang quản trị")
