@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 from .period import MAX_PERIOD_DAYS, MAX_REPORT_DAY, MIN_REPORT_DAY, Period, PeriodError, parse_period
-from .summary import RATING_LABELS_VI, RATING_LEVELS, build_summary, duration_stats, percentile
+from .summary import RATING_LABELS_VI, RATING_LEVELS, WEEKDAYS_VI, Scope, build_summary, duration_stats, percentile
 from .workbook import XLSX_MIMETYPE, summary_workbook
 
 __all__ = [
@@ -19,6 +19,8 @@ __all__ = [
     "RATING_LEVELS",
     "RATING_LABELS_VI",
     "Period",
+    "Scope",
+    "WEEKDAYS_VI",
     "PeriodError",
     "build_summary",
     "duration_stats",

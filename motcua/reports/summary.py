@@ -41,12 +41,17 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, func, or_, select
 
 from ..dossiers.timeliness import DossierRecord, summarise
+from ..ratings import REASONS
 from ..store import tables as t
 from .period import Period
+from .days import DayStore, data_version, facts_for_period
+from .rollup import COUNT_KEYS, Cell, Rolled, roll_up
+from .tally import Scope
 
 log = logging.getLogger(__name__)
 
-__all__ = ["RATING_LEVELS", "RATING_LABELS_VI", "build_summary", "duration_stats", "percentile"]
+__all__ = ["RATING_LEVELS", "RATING_LABELS_VI", "WEEKDAYS_VI", "Scope", "build_summary", "duration_stats",
+           "percentile"]
 
 RATING_LEVELS: tuple[str, ...] = ("very_satisfied", "satisfied", "unsatisfied")
 RATING_LABELS_VI = {
@@ -55,9 +60,7 @@ RATING_LABELS_VI = {
     "unsatisfied": "Không hài lòng",
 }
 
-# Actions that put a ticket into a field's queue (the start of a wait).
-_QUEUE_ENTRY = frozenset({"issue", "transfer", "reactivate"})
-_ACTIONS = ("issue", "transfer", "reactivate", "call", "start", "finish", "no_show", "cancel")
+WEEKDAYS_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
 
 
 # Statistics --------------------------------------------------------------------------------
@@ -103,137 +106,6 @@ def _share(part: int, total: int) -> float | None:
     return None if total <= 0 else round(100.0 * part / total, 1)
 
 
-# Tallies -----------------------------------------------------------------------------------
-@dataclass
-class _Tally:
-    """What one row of the report (a field, a day, a counter, a staff member) adds up."""
-
-    issued: int = 0
-    called: int = 0
-    served: int = 0
-    no_show: int = 0
-    transferred: int = 0
-    transferred_in: int = 0
-    cancelled: int = 0
-    waits: list[float] = field(default_factory=list)
-    services: list[float] = field(default_factory=list)
-    servings: list[float] = field(default_factory=list)
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "issued": self.issued, "called": self.called, "served": self.served, "no_show": self.no_show,
-            "transferred": self.transferred, "transferred_in": self.transferred_in,
-            "cancelled": self.cancelled,
-            "wait_s": duration_stats(self.waits),
-            "service_s": duration_stats(self.services),
-            "serving_s": duration_stats(self.servings),
-        }
-
-
-@dataclass
-class _Tallies:
-    tz: tzinfo
-    total: _Tally = field(default_factory=_Tally)
-    by_field: dict[str, _Tally] = field(default_factory=lambda: defaultdict(_Tally))
-    by_day: dict[date, _Tally] = field(default_factory=lambda: defaultdict(_Tally))
-    by_counter: dict[int, _Tally] = field(default_factory=lambda: defaultdict(_Tally))
-    by_staff: dict[int, _Tally] = field(default_factory=lambda: defaultdict(_Tally))
-    by_hour: dict[int, _Tally] = field(default_factory=lambda: defaultdict(_Tally))
-
-    def rows(self, ev: Any, *, field_code: str | None = None) -> list[_Tally]:
-        """Every tally this event counts in (its field, day, local hour, counter, staff)."""
-        out = [self.total, self.by_field[field_code or ev.field], self.by_day[ev.business_date],
-               self.by_hour[ev.at.astimezone(self.tz).hour]]
-        if ev.counter is not None:
-            out.append(self.by_counter[ev.counter])
-        if ev.staff_id is not None:
-            out.append(self.by_staff[ev.staff_id])
-        return out
-
-
-def _seconds(later: datetime, earlier: datetime | None) -> float | None:
-    return None if earlier is None else max(0.0, (later - earlier).total_seconds())
-
-
-def _walk_ticket(events: list[Any], period: Period, tallies: _Tallies) -> None:
-    """Add one ticket's events (in order) to the tallies."""
-    queued_at: datetime | None = None
-    calls: dict[int, datetime] = {}
-    starts: dict[int, datetime] = {}
-    for ev in events:
-        in_range = period.start <= ev.business_date <= period.end
-        action = ev.action
-        if action == "call":
-            if ev.visit_id is not None:
-                calls[ev.visit_id] = ev.at
-            if in_range:
-                wait = _seconds(ev.at, queued_at)
-                for row in tallies.rows(ev):
-                    row.called += 1
-                    if wait is not None:
-                        row.waits.append(wait)
-            queued_at = None
-        elif action == "start":
-            if ev.visit_id is not None and not (ev.detail or {}).get("auto"):
-                starts.setdefault(ev.visit_id, ev.at)
-        elif action == "finish":
-            if in_range:
-                service = _seconds(ev.at, calls.get(ev.visit_id))
-                serving = _seconds(ev.at, starts.get(ev.visit_id))
-                for row in tallies.rows(ev):
-                    row.served += 1
-                    if service is not None:
-                        row.services.append(service)
-                    if serving is not None:
-                        row.servings.append(serving)
-        elif action == "no_show":
-            if in_range:
-                for row in tallies.rows(ev):
-                    row.no_show += 1
-        elif action == "cancel":
-            if in_range:
-                for row in tallies.rows(ev):
-                    row.cancelled += 1
-        elif action in _QUEUE_ENTRY:
-            queued_at = ev.at
-            if not in_range:
-                continue
-            if action == "issue":
-                for row in tallies.rows(ev):
-                    row.issued += 1
-            elif action == "transfer":
-                detail = ev.detail or {}
-                left = detail.get("from_field") or ev.field
-                for row in tallies.rows(ev, field_code=left):
-                    row.transferred += 1
-                joined = detail.get("to_field")
-                if joined:
-                    tallies.by_field[joined].transferred_in += 1
-
-
-def _tally_events(conn: Connection, period: Period, tz: tzinfo) -> _Tallies:
-    ev = t.ticket_events.c
-    touched = (select(ev.ticket_id).where(ev.business_date >= period.start, ev.business_date <= period.end)
-               .distinct())
-    q = (select(ev.ticket_id, ev.id, ev.at, ev.business_date, ev.action, ev.field, ev.counter, ev.staff_id,
-                ev.visit_id, ev.detail)
-         .where(ev.ticket_id.in_(touched), ev.action.in_(_ACTIONS))
-         .order_by(ev.ticket_id, ev.id)
-         .execution_options(yield_per=5000))
-    tallies = _Tallies(tz)
-    current: list[Any] = []
-    current_id: int | None = None
-    for row in conn.execute(q):
-        if row.ticket_id != current_id and current:
-            _walk_ticket(current, period, tallies)
-            current = []
-        current_id = row.ticket_id
-        current.append(row)
-    if current:
-        _walk_ticket(current, period, tallies)
-    return tallies
-
-
 # Ratings -----------------------------------------------------------------------------------
 def _rating_block(counts: Mapping[str, int]) -> dict[str, Any]:
     block: dict[str, Any] = {level: int(counts.get(level, 0)) for level in RATING_LEVELS}
@@ -251,32 +123,70 @@ class _Ratings:
     by_counter: dict[int, dict[str, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
     by_staff: dict[int, dict[str, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
     by_day: dict[date, dict[str, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
+    reasons: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
-def _tally_ratings(conn: Connection, period: Period) -> _Ratings:
-    r = t.ratings.c
-    q = (select(r.level, r.field, r.counter, r.staff_id, r.business_date, func.count().label("n"))
-         .where(r.business_date >= period.start, r.business_date <= period.end)
-         .group_by(r.level, r.field, r.counter, r.staff_id, r.business_date))
+def _tally_ratings(conn: Connection, period: Period, scope: Scope) -> _Ratings:
+    """Ratings of *period* in *scope* (a rating always has its counter), counted by the database:
+    per level and (field, counter, staff member), per level and day, and the reasons given."""
+    postgres = conn.dialect.name.startswith("postgres")
+    if postgres:
+        params: dict[str, Any] = {"start": period.start, "end": period.end}
+        where = "business_date >= %(start)s AND business_date <= %(end)s"
+        reasons = ("json_array_elements_text(CASE WHEN json_typeof(reasons::json) = 'array' "
+                   "THEN reasons::json ELSE '[]'::json END)")
+    else:
+        params = {"start": period.start.isoformat(), "end": period.end.isoformat()}
+        where = "business_date >= :start AND business_date <= :end"
+        reasons = "json_each(CASE WHEN json_type(reasons) = 'array' THEN reasons ELSE '[]' END)"
+    if not scope.whole_office:
+        where += f" AND counter IN ({', '.join(str(int(n)) for n in sorted(scope.counters or ())) or 'NULL'})"
     out = _Ratings()
-    for row in conn.execute(q):
-        if row.level not in RATING_LEVELS:
-            log.warning("rating level %r ignored in the report", row.level)
+    ignored: set[str] = set()
+    for level, fld, counter, staff, n in conn.exec_driver_sql(
+            f"SELECT level, field, counter, staff_id, COUNT(*) FROM ratings WHERE {where} "
+            "GROUP BY level, field, counter, staff_id", params):
+        if level not in RATING_LEVELS:
+            ignored.add(level)
             continue
-        n = int(row.n)
-        out.total[row.level] += n
-        out.by_field[row.field][row.level] += n
-        out.by_counter[row.counter][row.level] += n
-        out.by_day[row.business_date][row.level] += n
-        if row.staff_id is not None:
-            out.by_staff[row.staff_id][row.level] += n
+        n = int(n)
+        out.total[level] += n
+        out.by_field[fld][level] += n
+        out.by_counter[counter][level] += n
+        if staff is not None:
+            out.by_staff[staff][level] += n
+    for level, raw_day, n in conn.exec_driver_sql(
+            f"SELECT level, business_date, COUNT(*) FROM ratings WHERE {where} GROUP BY level, business_date", params):
+        if level in RATING_LEVELS:
+            day = raw_day if isinstance(raw_day, date) else date.fromisoformat(str(raw_day)[:10])
+            out.by_day[day][level] += int(n)
+    for level in sorted(ignored, key=str):
+        log.warning("rating level %r ignored in the report", level)
+    # Reasons (asked when a citizen is not satisfied).
+    column = "value" if postgres else "j.value"
+    from_ = f"ratings, {reasons} AS j(value)" if postgres else f"ratings, {reasons} AS j"
+    for code, n in conn.exec_driver_sql(
+            f"SELECT {column}, COUNT(*) FROM {from_} WHERE {where} AND level = 'unsatisfied' GROUP BY {column}",
+            params):
+        if code is not None:
+            out.reasons[str(code)] += int(n)
     return out
 
 
+def _reasons_block(counts: Mapping[str, int], unsatisfied: int) -> list[dict[str, Any]]:
+    """Every known reason (in the tablet's order) then any other code, with counts and shares
+    of the "Không hài lòng" ratings."""
+    codes = list(REASONS) + sorted(set(counts) - set(REASONS))
+    return [{"code": c, "label": REASONS.get(c, c), "count": int(counts.get(c, 0)),
+             "percent": _share(int(counts.get(c, 0)), unsatisfied)} for c in codes]
+
+
 # Dossiers ----------------------------------------------------------------------------------
-def _dossier_blocks(conn: Connection, period: Period, tz: tzinfo) -> tuple[dict[str, int], list[dict[str, Any]]]:
+def _dossier_blocks(conn: Connection, period: Period, tz: tzinfo,
+                    only_fields: set[str] | None = None) -> tuple[dict[str, int], list[dict[str, Any]]]:
     """The contract's dossier block (timeliness.summarise at the period's last day, dates in
-    the office's zone) and the same table per field (``dossiers.field``, as imported)."""
+    the office's zone) and the same table per field (``dossiers.field``, as imported).
+    *only_fields*: dossier field names (compared without case) a staff member's report keeps."""
     d = t.dossiers.c
     start_utc = datetime.combine(period.start, datetime.min.time(), tzinfo=tz).astimezone(timezone.utc)
     end_utc = datetime.combine(period.end + timedelta(days=1), datetime.min.time(),
@@ -286,6 +196,8 @@ def _dossier_blocks(conn: Connection, period: Period, tz: tzinfo) -> tuple[dict[
          .order_by(d.field))
     records: dict[str, list[DossierRecord]] = defaultdict(list)
     for row in conn.execute(q):
+        if only_fields is not None and (row.field or "").strip().casefold() not in only_fields:
+            continue
         records[row.field or ""].append(DossierRecord(
             received_at=row.received_at.astimezone(tz),
             due_at=row.due_at.astimezone(tz),
@@ -317,60 +229,104 @@ def _hour_label(hour: int) -> str:
     return f"{hour:02d}:00–{(hour + 1) % 24:02d}:00"
 
 
+def _row(cell: Cell | None) -> dict[str, Any]:
+    cell = cell or Cell()
+    body: dict[str, Any] = dict(zip(COUNT_KEYS, cell.counts))
+    body["wait_s"] = dict(cell.wait)
+    body["service_s"] = dict(cell.service)
+    body["serving_s"] = dict(cell.serving)
+    return body
+
+
+def _heatmap(arrivals: Mapping[tuple[int, int], int], hours: Sequence[int]) -> dict[str, Any]:
+    """Tickets issued per weekday (rows, Monday first) and local hour (columns)."""
+    cols = list(range(min(hours), max(hours) + 1)) if hours else []
+    rows = [{"weekday": wd, "label": WEEKDAYS_VI[wd], "counts": [int(arrivals.get((wd, h), 0)) for h in cols],
+             "total": sum(int(arrivals.get((wd, h), 0)) for h in cols)} for wd in range(7)]
+    peak = max((n for r in rows for n in r["counts"]), default=0)
+    return {"hours": cols, "labels": [f"{h:02d}h" for h in cols], "rows": rows, "max": peak}
+
+
 def build_summary(conn: Connection, period: Period, *, tz: tzinfo | str = "Asia/Ho_Chi_Minh",
-                  now: datetime | None = None) -> dict[str, Any]:
+                  now: datetime | None = None, scope: Scope | None = None, today: date | None = None,
+                  store: DayStore | None = None) -> dict[str, Any]:
     """The report body of ``GET /api/v1/reports/summary`` for *period* (see module docstring
-    and docs/reports.md). *tz* is the office's time zone (hours of the day, dossier dates)."""
+    and docs/reports.md). *tz* is the office's time zone (hours of the day, dossier dates).
+    *scope*: a staff member's counters (None: the whole office). *store* (with *today*, the
+    office's business day) keeps the facts of past days between reports (days.DayStore)."""
     period.check_supported()  # a day the clock cannot end (31/12/9999) is a PeriodError, not a 500
+    scope = scope or Scope()
     zone = ZoneInfo(tz) if isinstance(tz, str) else tz
-    tallies = _tally_events(conn, period, zone)
-    ratings = _tally_ratings(conn, period)
-    dossiers, dossiers_by_field = _dossier_blocks(conn, period, zone)
+    rolled = None
+    if store is not None and today is not None:
+        key = (data_version(conn, period, zone, store), scope)
+        rolled = store.result(key)
+    if not isinstance(rolled, Rolled):
+        rolled = roll_up(facts_for_period(conn, period, zone, store=store, today=today), scope)
+        if store is not None and today is not None:
+            store.keep_result(key, rolled)
+    ratings = _tally_ratings(conn, period, scope)
     fields, counter_names, users = _names(conn)
+    only = None if scope.whole_office else {name.strip().casefold() for code, name, _a in fields
+                                            if code in scope.fields}
+    dossiers, dossiers_by_field = _dossier_blocks(conn, period, zone, only)
+    by_field, t_in = rolled.by_field, rolled.transferred_in
+
+    def field_row(code: str, name: str) -> dict[str, Any]:
+        body = _row(by_field.get(code))
+        body["transferred_in"] = int(t_in.get(code, 0))
+        return {"code": code, "name": name, **body, "ratings": _rating_block(ratings.by_field.get(code, {}))}
 
     services = []
     known = set()
     for code, name, active in fields:
         known.add(code)
-        tally = tallies.by_field.get(code)
-        if not active and tally is None and code not in ratings.by_field:
+        if not scope.whole_office and code not in scope.fields and code not in by_field:
             continue
-        services.append({"code": code, "name": name, **(tally or _Tally()).as_json(),
-                         "ratings": _rating_block(ratings.by_field.get(code, {}))})
-    for code in sorted((set(tallies.by_field) | set(ratings.by_field)) - known):
-        services.append({"code": code, "name": code, **tallies.by_field.get(code, _Tally()).as_json(),
-                         "ratings": _rating_block(ratings.by_field.get(code, {}))})
+        if not active and code not in by_field and code not in ratings.by_field:
+            continue
+        services.append(field_row(code, name))
+    for code in sorted((set(by_field) | set(ratings.by_field)) - known):
+        services.append(field_row(code, code))
 
-    days = [{"date": day.isoformat(), **tallies.by_day.get(day, _Tally()).as_json(),
+    days = [{"date": day.isoformat(), **_row(rolled.by_day.get(day)),
              "ratings": _rating_block(ratings.by_day.get(day, {}))} for day in period.each_day()]
 
-    counters = [{"counter": n, "name": counter_names.get(n, f"Quầy {n}"),
-                 **tallies.by_counter.get(n, _Tally()).as_json(),
+    counter_numbers = set(rolled.by_counter) | set(ratings.by_counter)
+    if not scope.whole_office:
+        counter_numbers |= set(scope.counters or ())
+    counters = [{"counter": n, "name": counter_names.get(n) or f"Quầy {n}", **_row(rolled.by_counter.get(n)),
                  "ratings": _rating_block(ratings.by_counter.get(n, {}))}
-                for n in sorted(set(tallies.by_counter) | set(ratings.by_counter))]
+                for n in sorted(counter_numbers)]
 
     staff = []
-    for sid in sorted(set(tallies.by_staff) | set(ratings.by_staff)):
+    for sid in sorted(set(rolled.by_staff) | set(ratings.by_staff)):
         username, full_name = users.get(sid, ("", ""))
         staff.append({"staff_id": sid, "username": username, "full_name": full_name,
-                      **tallies.by_staff.get(sid, _Tally()).as_json(),
+                      **_row(rolled.by_staff.get(sid)),
                       "ratings": _rating_block(ratings.by_staff.get(sid, {}))})
 
-    hours = [{"hour": h, "label": _hour_label(h), "issued": tally.issued, "called": tally.called,
-              "served": tally.served, "wait_s": duration_stats(tally.waits)}
-             for h, tally in sorted(tallies.by_hour.items())]
+    by_hour = rolled.by_hour
+    hours = [{"hour": h, "label": _hour_label(h), "issued": c.issued, "called": c.called,
+              "served": c.served, "wait_s": dict(c.wait)}
+             for h, c in sorted(by_hour.items())]
     busiest = max(hours, key=lambda r: (r["issued"], -r["hour"]), default=None)
     if busiest is not None and busiest["issued"] == 0:
         busiest = None
 
+    totals = _row(rolled.total)
+    rating_total = _rating_block(ratings.total)
+    rating_total["reasons"] = _reasons_block(ratings.reasons, rating_total["unsatisfied"])
     body: dict[str, Any] = {
         "from": period.start.isoformat(),
         "to": period.end.isoformat(),
         "days_count": period.days,
         "timezone": getattr(zone, "key", str(zone)),
+        "scope": {"whole_office": scope.whole_office,
+                  "counters": sorted(scope.counters) if scope.counters is not None else None},
         "services": services,
-        "totals": tallies.total.as_json(),
-        "ratings": _rating_block(ratings.total),
+        "totals": totals,
+        "ratings": rating_total,
         "dossiers": dossiers,
         "dossiers_by_field": dossiers_by_field,
         "days": days,
@@ -378,6 +334,7 @@ def build_summary(conn: Connection, period: Period, *, tz: tzinfo | str = "Asia/
         "staff": staff,
         "hours": hours,
         "busiest_hour": busiest,
+        "heatmap": _heatmap(rolled.arrivals, [h for h, _c in by_hour.items()]),
         "method": {
             "wait_s": "call - (issue | transfer | reactivate)",
             "service_s": "finish - call",

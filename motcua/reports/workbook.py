@@ -1,7 +1,8 @@
 """The report as an XLSX workbook (openpyxl, imported when a workbook is made).
 
 `summary_workbook` turns a `build_summary` body into the sheets the office lead prints:
-"Tổng hợp", "Đánh giá", "Hồ sơ", "Theo ngày", "Theo quầy", "Theo cán bộ", "Theo giờ" (A4
+"Tổng hợp", "Đánh giá", "Hồ sơ", "Theo ngày", "Theo quầy", "Theo cán bộ", "Theo giờ", "Theo thứ
+và giờ" (A4
 landscape, Times New Roman, times in minutes). docs/reports.md lists the columns.
 """
 from __future__ import annotations
@@ -182,19 +183,24 @@ def summary_workbook(report: Mapping[str, Any], *, office_name: str) -> bytes:
                _Column("Vắng mặt", _INT), _Column("Chuyển", _INT), _Column("Chờ TB (phút)", _MIN),
                _Column("Chờ trung vị (phút)", _MIN), _Column("Chờ P90 (phút)", _MIN),
                _Column("Phục vụ TB (phút)", _MIN), _Column("Phục vụ trung vị (phút)", _MIN),
-               _Column("Phục vụ P90 (phút)", _MIN)]
+               _Column("Phục vụ P90 (phút)", _MIN), _Column("Chờ lâu nhất (phút)", _MIN),
+               _Column("Phục vụ lâu nhất (phút)", _MIN), _Column("Đã hủy", _INT), _Column("Gọi lại", _INT)]
 
     def figures(row: Mapping[str, Any]) -> list[Any]:
         w, sv = row["wait_s"], row["service_s"]
         return [row["issued"], row["served"], row["no_show"], row["transferred"],
                 _minutes(w["mean"]), _minutes(w["median"]), _minutes(w["p90"]),
-                _minutes(sv["mean"]), _minutes(sv["median"]), _minutes(sv["p90"])]
+                _minutes(sv["mean"]), _minutes(sv["median"]), _minutes(sv["p90"]),
+                _minutes(w["max"]), _minutes(sv["max"]), row.get("cancelled", 0), row.get("recalled", 0)]
 
     rows = [[i, svc["name"], *figures(svc)] for i, svc in enumerate(report["services"], start=1)]
     header = s.table(columns, rows, total_row=["", "Tổng cộng", *figures(report["totals"])])
     s.note("Thời gian chờ: từ khi lấy số (hoặc được chuyển lĩnh vực, gọi lại sau vắng mặt) đến khi được gọi.")
     s.note("Thời gian phục vụ: từ khi quầy gọi số đến khi kết thúc phục vụ. TB: trung bình; "
            "P90: 90% lượt không vượt quá.")
+    scope = report.get("scope") or {}
+    if scope.get("counters") is not None:
+        s.note("Phạm vi: chỉ các lượt tại quầy " + ", ".join(str(n) for n in scope["counters"]) + ".")
     s.finish(freeze_at=f"C{header + 1}")
 
     # Đánh giá.
@@ -214,6 +220,10 @@ def summary_workbook(report: Mapping[str, Any], *, office_name: str) -> bytes:
                 for svc in report["services"]]
     s.table([_Column("Lĩnh vực"), _Column("Rất hài lòng", _INT), _Column("Hài lòng", _INT),
              _Column("Không hài lòng", _INT), _Column("Tổng số", _INT), _Column("Tỷ lệ hài lòng", _PCT)], by_field)
+    reasons = ratings.get("reasons") or []
+    if reasons:
+        s.table([_Column("Lý do không hài lòng"), _Column("Số lượt", _INT), _Column("Tỷ lệ", _PCT)],
+                [[r["label"], r["count"], _frac(r["count"], ratings["unsatisfied"])] for r in reasons])
     s.finish()
 
     # Hồ sơ.
@@ -281,6 +291,14 @@ def summary_workbook(report: Mapping[str, Any], *, office_name: str) -> bytes:
     busiest = report.get("busiest_hour")
     if busiest:
         s.note(f"Khung giờ đông nhất: {busiest['label']} ({busiest['issued']} phiếu).")
+    s.finish()
+
+    # Theo thứ và giờ: the arrivals heat map as a table.
+    heat = report.get("heatmap") or {}
+    s = _SheetWriter(wb, "Theo thứ và giờ", office_name, "SỐ PHIẾU THEO THỨ TRONG TUẦN VÀ KHUNG GIỜ", period)
+    hours = heat.get("hours") or []
+    s.table([_Column("Thứ"), *[_Column(f"{h:02d}:00", _INT) for h in hours], _Column("Cộng", _INT)],
+            [[row["label"], *row["counts"], row["total"]] for row in heat.get("rows", [])])
     s.finish()
 
     buf = io.BytesIO()
