@@ -111,6 +111,12 @@ def load_config_text(text: str, path: str = "<text>") -> OfficeConfig:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(path, [("", f"lỗi cú pháp TOML: {exc}")]) from None
+    return load_config_data(raw, path)
+
+
+def load_config_data(raw: dict, path: str = "<data>") -> OfficeConfig:
+    """The office of already-parsed data (the administrator's screens), with the same
+    Vietnamese errors as a file (`ConfigError`)."""
     try:
         return OfficeConfig.model_validate(raw)
     except ValidationError as exc:

@@ -12,10 +12,13 @@ from pydantic import (BaseModel, ConfigDict, Field, SerializeAsAny, ValidationIn
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PRIORITY_CLASSES = ("elderly", "disabled", "pregnant", "child", "merit")
 DEVICE_KINDS = (
-    "kiosk", "display", "rating", "printer", "camera", "keypad", "led", "rating_box", "scanner",
+    "kiosk", "display", "rating", "printer", "camera", "keypad", "led", "rating_box", "scanner", "agent",
+    "modem",
 )
 # Roles whose devices authenticate with a token from this file.
-TOKEN_DEVICE_KINDS = ("kiosk", "display", "rating")
+TOKEN_DEVICE_KINDS = ("kiosk", "display", "rating", "agent")
+# Kinds a device agent (docs/agents.md) may drive on its PC.
+AGENT_DEVICE_KINDS = ("printer", "camera", "keypad", "led", "rating_box", "scanner")
 
 _CODE_RE = re.compile(r"^[A-Z][A-Z0-9_]{0,31}$")
 _HOST_RE = re.compile(r"(?:\[(?P<v6>[0-9a-f:.]+)\]|[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*)"
@@ -237,6 +240,21 @@ class DisplayOptions(DeviceOptions):
     chime: bool | None = None
 
 
+class AgentOptions(DeviceOptions):
+    """A device agent (docs/agents.md): numbers kept per field for issuing while the link is
+    down (0: no offline issuing), and the port of its local endpoint for the kiosk page."""
+
+    offline_block: int = Field(default=20, ge=0, le=500)
+    local_port: int = Field(default=8765, ge=1024, le=65535)
+
+
+class ModemOptions(DeviceOptions):
+    """A USB 3G/4G modem sending SMS (drivers/modem, docs/messages.md)."""
+
+    send_timeout_s: float = Field(default=60.0, ge=1, le=600)  # the network's confirmation of one part
+    check_interval_s: float = Field(default=30.0, ge=1, le=3600)  # an idle modem is checked this often
+
+
 class NoOptions(DeviceOptions):
     """Keypads and scanners have no options (line settings go in the port's URL)."""
 
@@ -244,14 +262,16 @@ class NoOptions(DeviceOptions):
 OPTIONS_BY_KIND: dict[str, type[DeviceOptions]] = {
     "printer": PrinterOptions, "camera": CameraOptions, "led": LedOptions, "rating": RatingOptions,
     "rating_box": RatingOptions, "kiosk": KioskOptions, "display": DisplayOptions, "keypad": NoOptions,
-    "scanner": NoOptions,
+    "scanner": NoOptions, "agent": AgentOptions,
+    "modem": ModemOptions,
 }
 
 
 class DeviceConfig(_Strict):
     name: str = Field(pattern=r"^[a-z0-9_.-]{1,40}$")
     kind: Literal[
-        "kiosk", "display", "rating", "printer", "camera", "keypad", "led", "rating_box", "scanner"
+        "kiosk", "display", "rating", "printer", "camera", "keypad", "led", "rating_box", "scanner", "agent",
+        "modem",
     ]
     # Hardware: a connection URL (serial:///dev/ttyUSB0, tcp://host:9100, virtual, ...).
     url: str = ""
@@ -259,6 +279,7 @@ class DeviceConfig(_Strict):
     token: str = ""
     counter: int | None = None  # the counter a keypad, LED board or rating device belongs to
     counters: dict[str, int] = {}  # bus devices: {"address": counter number}
+    agent: str | None = None  # the device agent (kind "agent") whose PC drives this device; none: the server
     # Per kind (OPTIONS_BY_KIND): e.g. a printer's PrinterOptions.
     options: SerializeAsAny[DeviceOptions] = Field(default_factory=dict, validate_default=True)
 
@@ -298,6 +319,35 @@ class QueueConfig(_Strict):
     public_ticket_issue: bool = True
     # Default minutes per citizen when the day has no finished visits yet.
     default_service_min: float = Field(default=5.0, gt=0, le=240)
+
+
+class BookingConfig(_Strict):
+    """Appointments (đặt lịch hẹn) and taking a number from a phone (docs/booking.md)."""
+
+    enabled: bool = False
+    slot_minutes: int = Field(default=30, ge=5, le=240)
+    # Bookings each slot takes, per field code; a field not listed takes no booking.
+    capacity: dict[str, int] = {}
+    days_ahead: int = Field(default=14, ge=0, le=90)  # 0: today only
+    # A booking checks in at the kiosk from this many minutes before its slot to this many after.
+    checkin_before_min: int = Field(default=30, ge=0, le=240)
+    checkin_after_min: int = Field(default=30, ge=0, le=240)
+    # Up to one booked citizen per N walk-in calls at a counter (0: booked citizens always first).
+    walk_ins_per_booked: int = Field(default=2, ge=0, le=50)
+    # Hoarding limits per phone number: open bookings in all, and bookings (or remote
+    # numbers) on one day.
+    per_phone_open: int = Field(default=3, ge=1, le=50)
+    per_phone_per_day: int = Field(default=1, ge=1, le=20)
+    # Fields whose number a phone may take remotely during opening hours.
+    remote_join: list[str] = []
+
+    @field_validator("capacity")
+    @classmethod
+    def _capacity(cls, v: dict[str, int]) -> dict[str, int]:
+        for code, n in v.items():
+            if not isinstance(n, int) or not 0 <= n <= 1000:
+                raise ValueError(f"số lịch hẹn mỗi khung giờ của {code!r} phải từ 0 đến 1000")
+        return v
 
 
 class AnnouncementConfig(_Strict):
@@ -340,6 +390,76 @@ class DossiersConfig(_Strict):
     live_source: DossierSourceConfig | None = None
 
 
+class PrivacyConfig(_Strict):
+    """Personal data (Nghị định 13/2023/NĐ-CP): applicants' names, ID numbers and phone numbers
+    of dossiers received more than `retention_days` ago are erased by a daily job (0: kept)."""
+
+    retention_days: int = Field(default=0, ge=0, le=36_500)
+
+
+class ZnsConfig(_Strict):
+    """Zalo ZNS template messages (docs/messages.md): the office's Zalo Official Account."""
+
+    url: str = Field(default="https://business.openapi.zalo.me/message/template", max_length=500)
+    # The access token; empty: read MOTCUA_ZNS_ACCESS_TOKEN (keep secrets out of the file).
+    access_token: str = Field(default="", max_length=2000)
+    # Template id per message: "near" (N people ahead), "called", "ready" (dossier ready).
+    templates: dict[Literal["near", "called", "ready"], str] = {}
+    timeout_s: float = Field(default=10.0, gt=0, le=60)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not v.startswith(("https://", "http://")):
+            raise ValueError("zns.url phải là địa chỉ https://")
+        return v
+
+
+class MessagesConfig(_Strict):
+    """Messages to citizens who gave a phone number (docs/messages.md)."""
+
+    # Channels that send: "sms" (a device of kind "modem"), "zns" (Zalo, [messages.zns]).
+    # None: citizens are not asked for a phone number (the phone page still rings and vibrates).
+    channels: list[Literal["sms", "zns"]] = []
+    near_turn_ahead: int = Field(default=3, ge=1, le=50)  # "your turn is near" at this many people ahead
+    retention_days: int = Field(default=30, ge=1, le=3650)  # phone numbers and messages are erased after
+    max_attempts: int = Field(default=5, ge=1, le=20)  # then a message is marked failed
+    retry_initial_s: float = Field(default=30.0, ge=0.1, le=3600)  # doubles after each failure
+    retry_max_s: float = Field(default=600.0, ge=0.1, le=86_400)
+    zns: ZnsConfig | None = None
+
+    @model_validator(mode="after")
+    def _zns(self) -> "MessagesConfig":
+        if "zns" in self.channels and self.zns is None:
+            raise ValueError("messages: kênh 'zns' cần mục [messages.zns] (access_token, templates)")
+        return self
+
+
+class AlertsConfig(_Strict):
+    """Service-level alerts (motcua/alerts.py, docs/reports.md): shown live to staff and the
+    administrator, kept in a list with when they started and ended."""
+
+    enabled: bool = True
+    # A field's oldest waiting citizen has waited longer than this (minutes)...
+    wait_max_min: float = Field(default=30.0, gt=0, le=600)
+    # ... or than this field's own threshold: {"DATDAI": 45}.
+    wait_max_min_by_field: dict[str, float] = {}
+    # A counter paused longer than this (minutes).
+    pause_max_min: float = Field(default=20.0, gt=0, le=600)
+    # A ticket printer reporting no paper.
+    printer_paper: bool = True
+    # How often waits and pauses are checked (seconds); printers are followed as they report.
+    check_interval_s: float = Field(default=30.0, ge=1, le=600)
+
+    @field_validator("wait_max_min_by_field")
+    @classmethod
+    def _per_field(cls, v: dict[str, float]) -> dict[str, float]:
+        for code, minutes in v.items():
+            if not 0 < minutes <= 600:
+                raise ValueError(f"ngưỡng thời gian chờ của lĩnh vực {code} phải lớn hơn 0 và không quá 600 phút")
+        return v
+
+
 class OfficeConfig(_Strict):
     office: OfficeInfo
     hours: HoursConfig = HoursConfig()
@@ -351,9 +471,16 @@ class OfficeConfig(_Strict):
     staff: list[StaffConfig] = []
     devices: list[DeviceConfig] = []
     dossiers: DossiersConfig = DossiersConfig()
+    booking: BookingConfig = BookingConfig()
+    privacy: PrivacyConfig = PrivacyConfig()
+    messages: MessagesConfig = MessagesConfig()
+    alerts: AlertsConfig = AlertsConfig()
 
     @model_validator(mode="after")
     def _cross_check(self) -> "OfficeConfig":
+        for code in self.alerts.wait_max_min_by_field:
+            if code not in {f.code for f in self.fields}:
+                raise ValueError(f"alerts.wait_max_min_by_field: không có lĩnh vực mã {code!r}")
         codes = [f.code for f in self.fields]
         dup = sorted({c for c in codes if codes.count(c) > 1})
         if dup:
@@ -387,6 +514,14 @@ class OfficeConfig(_Strict):
         for i, d in enumerate(self.devices):
             if d.counter is not None and d.counter not in nums:
                 raise ValueError(f"devices[{i}] ({d.name}) gắn với quầy không có: {d.counter}")
+        agents = {d.name for d in self.devices if d.kind == "agent"}
+        for i, d in enumerate(self.devices):  # devices of a device agent (docs/agents.md)
+            if d.agent is not None and (d.agent not in agents or d.kind not in AGENT_DEVICE_KINDS):
+                raise ValueError(f"devices[{i}] ({d.name}): 'agent' phải là tên một thiết bị loại 'agent', "
+                                 f"và chỉ dùng cho máy in, camera, bàn phím, bảng LED, hộp đánh giá, máy quét")
+        for code in [*self.booking.capacity, *self.booking.remote_join]:
+            if code not in codes:
+                raise ValueError(f"booking: lĩnh vực không có: {code!r}")
         # Ticket numbers must tell fields apart: blocks may not overlap, prefixes not repeat.
         prefixes = [f.numbering.prefix for f in self.fields if f.numbering.mode == "prefix"]
         dupp = sorted({p for p in prefixes if prefixes.count(p) > 1})

@@ -92,6 +92,8 @@ def login():
     sign_in(svc.auth, p)
     if nxt:
         return redirect(nxt)
+    if p.role == "admin":  # the office lead lands on their own screens
+        return redirect(url_for("admin.admin_page"))
     return redirect(url_for("counter.counter_home"))
 
 

@@ -76,3 +76,40 @@ def ticket_qr(token: str):
     buf = io.BytesIO()
     segno.make(ticket_url(svc.config, token), error="m").save(buf, kind="svg", scale=6, border=2)
     return Response(buf.getvalue(), mimetype="image/svg+xml", headers={"Cache-Control": "max-age=3600"})
+
+
+# Appointments (docs/booking.md): the public booking page on a phone, a booking's page (the
+# address its QR holds: the kiosk reads the code from it), its QR, and the day's list for staff.
+@bp.get("/dat-lich")
+def booking_page():
+    return render_template("kiosk/booking.html", office=_services().config.office, code="")
+
+
+@bp.get("/dat-lich/hom-nay")
+def booking_day_page():
+    return render_template("kiosk/booking_day.html", office=_services().config.office)
+
+
+@bp.get("/dat-lich/<code>")
+def booking_manage(code: str):
+    from motcua.booking import normal_code, show_code
+
+    found = normal_code(code[:MAX_TOKEN_CHARS])
+    return render_template("kiosk/booking.html", office=_services().config.office,
+                           code=show_code(found) if found else "")
+
+
+@bp.get("/dat-lich/<code>/qr.svg")
+def booking_qr(code: str):
+    import segno
+
+    from motcua.booking import normal_code
+    from motcua.web.request import public_base
+
+    found = normal_code(code[:MAX_TOKEN_CHARS])
+    if found is None:
+        return Response("", status=404)
+    buf = io.BytesIO()
+    segno.make(f"{public_base(_services().config)}/dat-lich/{found}", error="m").save(
+        buf, kind="svg", scale=6, border=2)
+    return Response(buf.getvalue(), mimetype="image/svg+xml", headers={"Cache-Control": "max-age=3600"})

@@ -84,6 +84,10 @@ class Services:
     # Built by create_app right after the services above (they are given the services):
     dossiers: DossierStore = None  # type: ignore[assignment]
     devices: DeviceRegistry | None = None  # when devices run (Settings.start_devices)
+    alerts: Any = None  # the service-level alert monitor (motcua/alerts.py AlertMonitor)
+    messages: Any = None  # motcua.messages.MessageService: messages to citizens who gave a phone number
+    bookings: Any = None  # motcua.booking.Bookings (appointments, docs/booking.md)
+    live: Any = None  # motcua.configure.LiveConfig: the running office, changed by the administrator
     stopping: threading.Event = field(default_factory=threading.Event)
     _closers: list[Callable[[], None]] = field(default_factory=list)
 
@@ -130,6 +134,12 @@ def resolve_secret(settings: Settings) -> str:
 
 def create_app(settings: Settings) -> Flask:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    from .configure import LiveConfig, load_saved, saved_path
+
+    saved = load_saved(settings.data_dir)  # the office as the administrator left it (DATA/office.toml)
+    if saved is not None:
+        log.info("running the office kept in %s (changed from the administrator's screens)", saved_path(settings.data_dir))
+        settings.config = saved
     if not settings.database_url:
         settings.database_url = default_sqlite_url(settings.data_dir)
     web_dir = Path(__file__).parent / "web"
@@ -164,19 +174,31 @@ def create_app(settings: Settings) -> Flask:
     # The processes of one office share one Redis channel; two offices (or two test runs) on one
     # Redis keep apart by naming their own (MOTCUA_MESSAGE_QUEUE_CHANNEL).
     channel = os.environ.get("MOTCUA_MESSAGE_QUEUE_CHANNEL") or "flask-socketio"
-    socketio = SocketIO(app, async_mode=async_mode(), message_queue=settings.message_queue, channel=channel,
+    from .realtime_mq import message_queue_options  # Redis: resubscribes within 1 s, then screens resync
+
+    socketio = SocketIO(app, async_mode=async_mode(), **message_queue_options(settings.message_queue, channel),
                         json=_SocketJson, ping_interval=10, ping_timeout=10)
     hub = RealtimeHub(socketio, engine, auth, bus)
     states = StateBroadcaster(engine, bus)
     services = Services(settings=settings, store=store, bus=bus, engine=engine, auth=auth, socketio=socketio,
                         hub=hub, states=states, voice=VoiceLibrary.for_app(settings))
     services.dossiers = DossierStore.for_app(services)
+    from .booking import Bookings
+
+    services.bookings = Bookings(store, lambda: settings.config, engine.calendar, settings.clock)
+    from .api.agent_routes import install_agent_socket
+
+    install_agent_socket(socketio, services)  # device agents' namespace (docs/agents.md)
+    services.live = LiveConfig(services)
     services.on_close(states.stop)
     services.on_close(hub.stop)
     app.extensions["motcua"] = services
     from .ratings import install_rating_prompts
 
     services.on_close(install_rating_prompts(services))
+    from .alerts import install_alerts
+
+    services.on_close(install_alerts(services))  # service-level alerts (motcua/alerts.py)
     services.on_close(services.dossiers.install_pickup_returns(bus))  # pickup tickets return their dossier
 
     from .web import errors
@@ -218,6 +240,9 @@ def create_app(settings: Settings) -> Flask:
     from admin import bp as admin_bp
 
     app.register_blueprint(admin_bp)
+    from admin.reports import bp as admin_reports_bp
+
+    app.register_blueprint(admin_reports_bp)  # /admin/reports (issue 12, reports)
 
     @app.get("/")
     def index():
@@ -252,6 +277,10 @@ def create_app(settings: Settings) -> Flask:
         # Devices come up in the background and report their state; start-up never waits on them.
         threading.Thread(target=services.devices.start, name="motcua-devices-start", daemon=True).start()
         services.on_close(services.devices.stop)
+    from .messages import MessageService
+
+    services.messages = MessageService(services)  # after the devices: SMS goes through the modem device
+    services.on_close(services.messages.stop)
     return app
 
 
@@ -264,6 +293,10 @@ def _start_background(services: Services) -> None:
                     log.info("expired %d tickets from earlier business days", n)
                 services.engine.purge_idempotency()
                 services.auth.throttle.purge()
+                services.bookings.mark_no_shows()  # bookings never checked in (docs/booking.md)
+                from .configure.retention import erase_if_due
+
+                erase_if_due(services)  # personal data past [privacy] retention_days, once a day
             except Exception:  # noqa: BLE001 - keep the loop alive
                 log.exception("expiry sweep failed")
             services.stopping.wait(EXPIRY_INTERVAL_S)

@@ -220,6 +220,8 @@ def build_parser() -> argparse.ArgumentParser:
     ua.add_argument("--data", default="./motcua-data")
     ua.set_defaults(fn=cmd_user_add)
 
+    sub.add_parser("agent", add_help=False, help="máy trạm thiết bị: motcua agent --server URL --token T "
+                   "(docs/agents.md) / device agent")
     c = sub.add_parser("check-config", help="kiểm tra tệp cấu hình / validate a configuration file")
     c.add_argument("file")
     c.set_defaults(fn=cmd_check_config)
@@ -227,6 +229,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["agent"]:  # the device agent: its own program (agent/, docs/agents.md), not the core
+        from agent.main import main as agent_main
+
+        return agent_main(argv[1:])
     args = build_parser().parse_args(argv)
     if getattr(args, "fn", None) in (cmd_demo, cmd_serve):
         from .serving import patch_if_gevent

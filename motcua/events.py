@@ -50,10 +50,14 @@ DOSSIER_UPDATED = "dossier:updated"        # dossiers changed (status, import, l
 NOTICE_CHANGED = "notice:changed"          # the display's notices changed
 RATING_PROMPT = "rating:prompt"            # a finished visit may be rated at its counter
 RATING_CLOSED = "rating:closed"            # a visit was rated, or its prompt timed out
+CONFIG_CHANGED = "config:changed"          # the administrator changed the running office (motcua/configure)
+ALERT_CHANGED = "alert:changed"            # a service-level alert started or ended (motcua/alerts.py)
 
 KNOWN_EVENTS = frozenset({
     TICKET_ISSUED, TICKET_CALLED, TICKET_FINISHED, TICKET_TRANSFERRED, QUEUE_CHANGED, QUEUE_STATE, DEVICE_STATUS,
     PRINT_JOB, KIOSK_SCAN, DOSSIER_UPDATED, NOTICE_CHANGED, RATING_PROMPT, RATING_CLOSED,
+    CONFIG_CHANGED,
+    ALERT_CHANGED,
 })
 
 

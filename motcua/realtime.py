@@ -65,6 +65,15 @@ class RealtimeHub:
         self._register()
         self._unsubscribe = bus.subscribe(self._on_event, label="realtime-hub")
         self._unrevoke = auth.on_revoke(self.disconnect_revoked)
+        manager = getattr(getattr(socketio, "server", None), "manager", None)
+        if hasattr(manager, "on_resubscribe"):  # motcua.realtime_mq: Redis came back
+            manager.on_resubscribe = self.resync_local
+
+    def resync_local(self) -> None:
+        """A fresh snapshot to every screen of this process only (what other processes emitted
+        while the message queue was down never reached them)."""
+        self.socketio.server.emit("queue:snapshot", self.engine.snapshot(), to="public", namespace="/",
+                                  ignore_queue=True)
 
     def stop(self) -> None:
         self._stopping.set()
@@ -122,6 +131,29 @@ class RealtimeHub:
         to = event.audience[0] if len(event.audience) == 1 else list(event.audience)
         self.socketio.emit(name, dict(event.payload), to=to)
 
+    def _send_snapshot(self, sid: str) -> None:
+        """The snapshot to one client; while the database is unreachable, again every half
+        second in the background until it is back (or the client has gone)."""
+        try:
+            snap = self.engine.snapshot()
+        except Exception:  # noqa: BLE001 - the database is restarting: the screen waits for it
+            log.warning("snapshot for %s failed; retrying in the background", sid, exc_info=True)
+            self.socketio.start_background_task(self._snapshot_when_back, sid)
+            return
+        self.socketio.emit("queue:snapshot", snap, to=sid)
+
+    def _snapshot_when_back(self, sid: str) -> None:
+        while not self._stopping.wait(0.5):
+            with self._lock:
+                if sid not in self._clients:
+                    return
+            try:
+                snap = self.engine.snapshot()
+            except Exception:  # noqa: BLE001 - still down
+                continue
+            self.socketio.emit("queue:snapshot", snap, to=sid)
+            return
+
     def client_count(self) -> int:
         with self._lock:
             return len(self._clients)
@@ -150,7 +182,7 @@ class RealtimeHub:
                 self._start_sweeper()
             for room in rooms_for(principal):
                 join_room(room)
-            sio.emit("queue:snapshot", self.engine.snapshot(), to=request.sid)
+            self._send_snapshot(request.sid)
             sio.emit("hello", {"role": principal.role, "name": principal.name}, to=request.sid)
 
         @sio.on("disconnect")
@@ -160,7 +192,7 @@ class RealtimeHub:
 
         @sio.on("queue:resync")
         def on_resync(*_args):
-            sio.emit("queue:snapshot", self.engine.snapshot(), to=request.sid)
+            self._send_snapshot(request.sid)
 
         @sio.on("counter:watch")
         def on_watch(data: Any = None):

@@ -10,9 +10,9 @@ want_test=0
 SUDO=""
 if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
 
-pkgs=(python3 python3-venv python3-dev libzbar0 espeak-ng fonts-dejavu-core sox)
+pkgs=(python3 python3-venv python3-dev libzbar0 espeak-ng fonts-dejavu-core sox libjs-chart.js)
 if [ "$want_test" = 1 ]; then
-  pkgs+=(chromium postgresql redis-server tesseract-ocr tesseract-ocr-vie)
+  pkgs+=(chromium postgresql redis-server tesseract-ocr tesseract-ocr-vie nginx)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -4,7 +4,9 @@
 - drivers/ imports nothing of ours but the neutral runtime module `motcua_runtime`;
 - config/ and motcua_runtime/ import nothing of ours;
 - motcua/queue/ and motcua/store/ import no Flask;
-- only the device layer (motcua/devices/) imports drivers/;
+- only the device layer (motcua/devices/) and the device agent (agent/) import drivers/;
+- the device agent (agent/) imports drivers/, motcua_runtime and the protocol agentproto only,
+  never the core; agentproto imports nothing of ours (docs/agents.md);
 - routes (motcua/api/ and the screens) import no table;
 - no import cycles between modules;
 - no module over 600 lines (migrations aside).
@@ -17,7 +19,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-OURS = ("motcua", "motcua_runtime", "drivers", "config", "kiosk", "counter", "display", "admin")
+OURS = ("motcua", "motcua_runtime", "drivers", "config", "kiosk", "counter", "display", "admin", "agent", "agentproto")
 SCREENS = ("kiosk", "counter", "display", "admin")
 FLASK = ("flask", "flask_socketio", "werkzeug", "socketio", "engineio")
 MAX_LINES = 600
@@ -157,7 +159,24 @@ def test_queue_and_store_import_no_flask():
 def test_only_the_device_layer_imports_drivers():
     def rule(_mod, target):
         return "devices are reached through motcua.devices" if _top(target) == "drivers" else None
-    assert _violations(lambda m: _top(m) != "drivers" and not _within(m, "motcua.devices"), rule) == []
+    assert _violations(lambda m: _top(m) not in ("drivers", "agent") and not _within(m, "motcua.devices"), rule) == []
+
+
+def test_the_agent_imports_drivers_and_the_protocol_only():
+    """The agent runs on a kiosk PC without the server: never the core, the config or a screen."""
+    def rule(_mod, target):
+        top = _top(target)
+        if top in OURS and top not in ("agent", "drivers", "motcua_runtime", "agentproto"):
+            return "the agent uses drivers/ and agentproto only"
+        return None
+    assert [m for m in FILES if _top(m) == "agent"], "the agent package is there"
+    assert _violations(lambda m: _top(m) == "agent", rule) == []
+
+
+def test_the_protocol_imports_nothing_of_ours():
+    def rule(_mod, target):
+        return "a neutral protocol module" if _top(target) in OURS and _top(target) != "agentproto" else None
+    assert _violations(lambda m: _top(m) == "agentproto", rule) == []
 
 
 def test_routes_import_no_table():
@@ -204,12 +223,17 @@ def test_no_module_over_600_lines():
     assert long == []
 
 
-@pytest.mark.parametrize("rule", [test_screens_import_the_core_only, test_drivers_import_nothing_of_ours_but_the_runtime_module])
+@pytest.mark.parametrize("rule", [test_screens_import_the_core_only, test_drivers_import_nothing_of_ours_but_the_runtime_module,
+                                  test_the_agent_imports_drivers_and_the_protocol_only,
+                                  test_the_protocol_imports_nothing_of_ours])
 def test_the_checker_sees_a_violation(rule, monkeypatch):
     """The rules can fail: a screen importing a driver and a driver importing the core are caught."""
-    fake = {"kiosk.fake": [("drivers.printer", True, 1)], "drivers.fake": [("motcua.queue", True, 1)]}
+    fake = {"kiosk.fake": [("drivers.printer", True, 1)], "drivers.fake": [("motcua.queue", True, 1)],
+            "agent.fake": [("motcua.devices", False, 1)], "agentproto.fake": [("drivers.printer", True, 1)]}
     monkeypatch.setattr(__import__(__name__), "IMPORTS", {**IMPORTS, **fake}, raising=True)
     monkeypatch.setitem(FILES, "kiosk.fake", ROOT / "kiosk" / "fake.py")
     monkeypatch.setitem(FILES, "drivers.fake", ROOT / "drivers" / "fake.py")
+    monkeypatch.setitem(FILES, "agent.fake", ROOT / "agent" / "fake.py")
+    monkeypatch.setitem(FILES, "agentproto.fake", ROOT / "agentproto" / "fake.py")
     with pytest.raises(AssertionError):
         rule()

@@ -34,7 +34,7 @@ ROUTES: dict[str, frozenset[str]] = {
     "kiosk.kiosk_page": ANYONE, "kiosk.static": ANYONE, "kiosk.ticket_page": ANYONE, "kiosk.ticket_qr": ANYONE,
     "display.display_page": ANYONE, "display.display_logo": ANYONE, "display.static": ANYONE,
     "counter.counter_home": ANYONE, "counter.static": ANYONE, "counter.rate": ANYONE,
-    "counter.login": ANYONE, "counter.logout": ANYONE, "admin.admin_page": ANYONE,
+    "counter.login": ANYONE, "counter.logout": ANYONE,
     "voice.voice_clip": ANYONE, "voice.voice_manifest": ANYONE,
     # Public reads.
     "api.office": ANYONE, "api.list_services": ANYONE, "api.queue": ANYONE, "api.list_counters": ANYONE,
@@ -44,6 +44,9 @@ ROUTES: dict[str, frozenset[str]] = {
     "api.dossiers_ready": ANYONE, "api.dossiers_apologies": ANYONE, "api.lookup_scan": ANYONE,
     "api.list_notices": ANYONE, "api.rating_options": ANYONE, "api.voice_status": ANYONE,
     "api.token": ANYONE,
+    # Messages (docs/messages.md): the opt-in is by the ticket's own token (kiosk or phone page, throttled);
+    # screens never opt in; the outbox is the administrator's.
+    "api.message_options": ANYONE, "api.message_opt_in": ANYONE - {"display", "rating"}, "api.messages_list": ADMIN,
     # Taking a number: the kiosk, staff, and the public API (displays and rating devices never).
     "api.issue_ticket": ANYONE - {"display", "rating"},
     # Any signed-in device or person.
@@ -64,14 +67,36 @@ ROUTES: dict[str, frozenset[str]] = {
     "api.dossiers_list": STAFF, "api.dossier_status": STAFF, "api.dossier_apology": STAFF,
     "api.dossiers_import": STAFF, "api.overview": STAFF, "api.get_ratings": STAFF,
     "api.report_summary": STAFF, "api.report_summary_xlsx": STAFF,
+    "api.alerts_list": STAFF,
+    "api.report_summary_csv": STAFF,  # staff: their own counters only (tests/test_reports_scope.py)
+    "admin_reports.chart_js": ANYONE, "admin_reports.static": ANYONE,
     # Ratings come from the citizen's side (never from staff for their own visits).
     "api.create_rating": frozenset({"kiosk", "rating", "admin"}),
     "api.get_pending": frozenset({"rating", "admin"}),
     # The administrator alone.
     "api.add_notice": ADMIN, "api.delete_notice": ADMIN, "api.voice_regenerate": ADMIN,
+    # Appointments (docs/booking.md): the booking page's reads and writes are public (throttled);
+    # check-in is the kiosk's (or staff's); the day's list is staff's; screens never book.
+    "kiosk.booking_page": ANYONE, "kiosk.booking_manage": ANYONE, "kiosk.booking_qr": ANYONE,
+    "kiosk.booking_day_page": ANYONE,
+    "api.appointment_options": ANYONE, "api.appointment_days": ANYONE, "api.appointment_slots": ANYONE,
+    "api.appointment_get": ANYONE,
+    "api.appointment_create": ANYONE - {"display", "rating", "kiosk"},
+    "api.appointment_cancel": ANYONE - {"display", "rating"}, "api.appointment_move": ANYONE - {"display", "rating"},
+    "api.appointment_join": ANYONE - {"display", "rating"},
+    "api.appointment_checkin": STAFF | {"kiosk"}, "api.appointment_day": STAFF,
+    # The administrator's screens (anonymous: the sign-in page, 401; others: 403) and their API.
+    "admin.static": ANYONE, "admin.login": ANYONE, "admin.logout": ANYONE,
+    **{f"admin.{p}": ADMIN for p in ("admin_page", "office_page", "fields_page", "counters_page", "staff_page",
+                                     "devices_page", "notices_page", "imports_page", "voice_page", "audit_page")},
+    **{f"api.admin_{a}": ADMIN for a in (
+        "config", "office", "hours", "settings", "fields", "field_add", "field_update", "field_delete", "counters",
+        "counter_add", "counter_update", "counter_delete", "staff", "staff_add", "staff_update", "staff_password",
+        "staff_active", "devices", "device_update", "device_test", "config_export", "config_import", "audit",
+        "audit_csv", "procedures_import")},
 }
 # Pages behind the staff sign-in (cookie): everyone without it is sent to the sign-in page.
-SIGNED_PAGES = {"counter.console", "counter.overview"}
+SIGNED_PAGES = {"counter.console", "counter.overview", "admin_reports.reports_page"}
 # Endpoints added by features still to come may join the table with their roles; a rule
 # matching none of these fails.
 OPTIONAL_PREFIXES = ("api.admin_", "admin.", "api.appointment", "api.report_summary_csv")
@@ -161,6 +186,7 @@ RECEIVERS: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
     "ticket:transferred": (("public",), ANYONE),
     "ticket:issued": (("staff", "displays"), frozenset({"display", "staff1", "staff2", "admin"})),
     "device:status": (("staff", "kiosks"), frozenset({"kiosk", "staff1", "staff2", "admin"})),
+    "alert:changed": (("staff", "admins"), frozenset({"staff1", "staff2", "admin"})),
     "print:job": (("kiosks", "staff"), frozenset({"kiosk", "staff1", "staff2", "admin"})),
     "kiosk:scan": (("kiosks",), frozenset({"kiosk", "admin"})),
     "rating:prompt": (("rating:1",), frozenset({"rating"})),

@@ -497,6 +497,7 @@
   });
   window.addEventListener("offline", function () { setOnline(false); });
   ["changed", "snapshot"].forEach(function (ev) { rt.on(ev, function () { refresh(); }); });
+  rt.on("config:changed", function () { refresh(); });  // the administrator changed this counter's fields
 
   // Citizens sent here from another counter, and the rating of a visit just finished here.
   var me = (cfg.counters || []).filter(function (c) { return c.number === n; })[0];

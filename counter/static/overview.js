@@ -87,5 +87,6 @@
   rt.socket.on("disconnect", function () { $("offline").classList.remove("hidden"); });
   rt.on("changed", soon);
   rt.on("snapshot", soon);
+  if (window.MotcuaAlerts) { MotcuaAlerts.start({ el: "motcua-alerts", api: api, rt: rt }); }
   load();
 })();

@@ -488,6 +488,7 @@
     heroFromRecent();
   });
   rt.on("ticket:called", function (c) { receiveCall(c, false); });
+  rt.on("config:changed", function () { rt.resync(); });  // a new counter or field: a fresh snapshot
   rt.on("dossier:updated", function () { boards.loadSoon(); });
   rt.on("notice:changed", function (d) {
     if (d && Array.isArray(d.notices)) { showNotices(d.notices); } else { loadNotices(); }

@@ -12,7 +12,7 @@
   var $ = function (id) { return document.getElementById(id); };
   var idleS = cfg.idleSeconds || 20, browseS = cfg.browseIdleSeconds || 90;
   var screens = new KioskScreens({ idle: { priority: idleS, ticket: idleS, message: idleS, lookup: browseS,
-    dossier: browseS, verify: browseS, procedures: browseS, procedure: browseS } });
+    dossier: browseS, verify: browseS, procedures: browseS, procedure: browseS, checkin: browseS } });
 
   var state = {
     services: [], office: null, open: null,
@@ -46,7 +46,7 @@
       b.setAttribute("aria-pressed", b.dataset.lang === I.lang() ? "true" : "false");
     });
     renderServices(); renderBanners(); renderPriorityClasses();
-    if (state.ticket) { renderTicketLines(state.ticket.data); renderPrintState(); }
+    if (state.ticket) { renderTicketLines(state.ticket.data); renderBooking(); renderPrintState(); }
   }
   document.querySelectorAll(".lang").forEach(function (b) {
     b.addEventListener("click", function () { setLang(b.dataset.lang); });
@@ -217,9 +217,15 @@
     var ahead = tk.ahead || 0;
     var a = ahead > 0 ? both("ticket.ahead", { n: ahead }) : both("ticket.ahead_none");
     setLine($("t-ahead"), a[0], a[1]);
-    var m = Math.round((tk.estimated_wait_s || 0) / 60);
-    setLine($("t-wait"), fmtWait(tk.estimated_wait_s),
-      I.lang() === "vi" ? (m < 1 ? t("ticket.wait_short", null, "en") : t("ticket.wait", { m: m }, "en")) : "");
+    var m = Math.round((tk.estimated_wait_s || 0) / 60), est = tk.estimate;
+    if (est && typeof est.low_min === "number" && typeof est.high_min === "number") {
+      // A range from the wait estimates (issue 15), never a false precision.
+      var range = est.low_min === est.high_min ? String(est.low_min) : est.low_min + " – " + est.high_min;
+      setLine($("t-wait"), "Thời gian chờ dự kiến: khoảng " + range + " phút", I.lang() === "vi" ? "Expected wait: about " + range + " min" : "");
+    } else {
+      setLine($("t-wait"), fmtWait(tk.estimated_wait_s),
+        I.lang() === "vi" ? (m < 1 ? t("ticket.wait_short", null, "en") : t("ticket.wait", { m: m }, "en")) : "");
+    }
     var pr = $("t-priority");
     if (tk.priority) { pr.textContent = t("ticket.priority", { p: t("prio." + tk.priority) }); pr.classList.remove("hidden"); }
     else { pr.classList.add("hidden"); }
@@ -234,18 +240,32 @@
       al.classList.remove("hidden");
     } else { al.classList.add("hidden"); }
   }
-  function showTicket(tk) {
+  // A ticket taken with a booking (checkin.js): its slot, or "came late: a normal number".
+  function renderBooking() {
+    var el = $("t-booking"), tk = state.ticket, b = tk && tk.booking;
+    el.classList.toggle("hidden", !b);
+    if (!b) { return; }
+    if (tk.late) {
+      setLine(el, "Ông/bà đến sau giờ hẹn " + b.start + ": số thứ tự thông thường.", "You came after your " + b.start + " booking: a normal number.");
+    } else {
+      setLine(el, "Lịch hẹn " + b.start + " – " + b.end + ": ông/bà được gọi ưu tiên từ " + b.start + ".",
+        "Booked " + b.start + " – " + b.end + ": you are called ahead from " + b.start + ".");
+    }
+  }
+  function showTicket(tk, booking, late) {
     var job = tk.print_job || null;
     state.ticket = { id: tk.id, data: tk, jobId: job ? job.job_id || job.id : null,
                      printState: job ? job.state : null,
                      notPrinted: !!tk.already_issued,  // shown again, not printed again
                      // Failed at once, or queued while the registry already knows the printer is down.
                      failed: !!(job && (job.state === "failed" || job.printer_ok === false)),
-                     printMessage: job ? job.message || job.error || "" : "" };
+                     printMessage: job ? job.message || job.error || "" : "",
+                     booking: booking || null, late: !!late };
     recentJobs.forEach(function (p) {
       if (state.ticket.jobId && p.job_id === state.ticket.jobId) { applyJob(state.ticket, p); }
     });
     renderTicketLines(tk);
+    renderBooking();
     $("t-qr").src = "/t/" + encodeURIComponent(tk.token) + "/qr.svg";
     screens.show("ticket", idleS);
     state.ticket.shownAt = Date.now();
@@ -376,6 +396,8 @@
     renderServices(); renderBanners();
   });
   rt.on("changed", function (st) { updateCounts(st.services); });
+  // The administrator changed the office (a new field, a hidden one...): redraw from a fresh snapshot.
+  rt.on("config:changed", function () { rt.resync(); });
   // After a lost connection the printer may have changed state unseen: ask again.
   rt.on("lost", function () { state.wasLost = true; });
   rt.on("online", function () { if (state.wasLost) { state.wasLost = false; loadPrinters(); } });
@@ -388,11 +410,21 @@
               verifiedIdleSeconds: Math.min(browseS, 45) };
   var lookup = KioskLookup.init(ctx);
   var procedures = KioskProcedures.init(ctx);
+  ctx.showTicket = showTicket;
+  var checkin = KioskCheckin.init(ctx);
+  api.get("/api/v1/appointments/options").then(function (o) {
+    $("go-checkin").classList.toggle("hidden", !(o && o.enabled && o.fields.some(function (f) { return f.bookable; })));
+  }).catch(function () {});
   $("go-lookup").addEventListener("click", function () { lookup.open(); });
   $("go-procedures").addEventListener("click", function () { procedures.open(); });
-  rt.on("kiosk:scan", function (p) { if (p) { lookup.fromCamera(p); } });
+  rt.on("kiosk:scan", function (p) {
+    if (!p) { return; }
+    if (!p.code && KioskCheckin.bookingCode(p.text)) { checkin.checkIn(p.text); return; }  // a booking's QR
+    lookup.fromCamera(p);
+  });
   KioskWedge.listen(document, { maxGapMs: cfg.scanGapMs || 50, minChars: cfg.scanMinChars || 4 }, function (text) {
-    if (!state.offline) { lookup.scan(text); }
+    if (state.offline) { return; }
+    if (KioskCheckin.bookingCode(text)) { checkin.checkIn(text); } else { lookup.scan(text); }
   });
 
   setLang(cfg.lang || "vi");
@@ -400,5 +432,5 @@
   loadOffice();
   loadPrinters();
   setInterval(loadOffice, 60000);
-  window.MotcuaKiosk = { state: state, screens: screens, lookup: lookup, procedures: procedures, rt: rt };
+  window.MotcuaKiosk = { state: state, screens: screens, lookup: lookup, procedures: procedures, rt: rt, checkin: checkin };
 })();

@@ -1,9 +1,15 @@
 """The JSON API (`/api/v1`), as written in shared/contract.md and docs/api.md."""
 from . import (  # noqa: F401  (each module adds its routes to the blueprint)
+    admin_routes,
+    admin_routes_import,
+    admin_routes_ops,
+    alert_routes,
     auth_routes,
+    booking_routes,
     device_routes,
     dossier_routes,
     kiosk_routes,
+    message_routes,
     misc_routes,
     notice_routes,
     overview_routes,

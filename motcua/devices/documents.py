@@ -24,10 +24,16 @@ def _office(config: OfficeConfig) -> str:
 
 
 def _wait_line(ticket: dict[str, Any]) -> str:
+    """People ahead and the estimated wait as a range ("Thời gian chờ dự kiến: 15–25 phút")."""
     ahead = int(ticket.get("ahead") or 0)
-    minutes = round(int(ticket.get("estimated_wait_s") or 0) / 60)
-    wait = "dưới 1 phút" if minutes < 1 else f"khoảng {minutes} phút"
-    return f"Trước ông/bà: {ahead} người - Chờ {wait}"
+    est = ticket.get("estimate")
+    if est:
+        low, high = int(est["low_min"]), int(est["high_min"])
+        wait = f"dưới {high} phút" if low < 1 else f"{low}–{high} phút"
+    else:
+        minutes = round(int(ticket.get("estimated_wait_s") or 0) / 60)
+        wait = "dưới 1 phút" if minutes < 1 else f"khoảng {minutes} phút"
+    return f"Trước ông/bà: {ahead} người\nThời gian chờ dự kiến: {wait}"
 
 
 def ticket_document(config: OfficeConfig, ticket: dict[str, Any], *, reprint: bool = False,

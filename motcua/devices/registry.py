@@ -31,6 +31,7 @@ from drivers.state import DeviceState
 from ..events import DEVICE_STATUS, QUEUE_STATE, TICKET_FINISHED, TICKET_ISSUED, EventBus
 from .bindings import Bindings
 from .print_jobs import PrintJobs
+from .remote import RemoteAgents, RemoteBus, RemotePrinter
 
 log = logging.getLogger(__name__)
 
@@ -72,9 +73,13 @@ class DeviceRegistry:
         self._stoppers: list[Callable[[], None]] = []
         self.adapters: dict[str, Any] = {}  # device name -> driver object
         self.sims: dict[str, Any] = {}  # device name -> simulated twin of a `sim://` device
+        self.modem: Any = None  # the SMS modem's channel for the messages' outbox (modem.py)
         self._units: dict[str, list[int]] = {}  # device name -> addresses/units on its bus
         self.bindings = Bindings(self.ctx)
         self.jobs = PrintJobs(self.ctx, self.status_of)
+        # Devices on other PCs, driven by device agents (remote.py, docs/agents.md).
+        self.remote = RemoteAgents(self.ctx, self._set_status, self.jobs.on_job, self._remote_input)
+        self.remote.on_back = self._remote_back
         bus = self.ctx.bus
         self._unsubscribe = [
             bus.subscribe(self.jobs.on_ticket_issued, names=[TICKET_ISSUED], label="devices-printing"),
@@ -87,9 +92,12 @@ class DeviceRegistry:
         """Start every configured device (each connects in its own threads)."""
         starters = {"printer": self._start_printer, "keypad": self._start_keypad, "led": self._start_led,
                     "rating_box": self._start_rating_box, "scanner": self._start_scanner,
-                    "camera": self._start_camera}
+                    "camera": self._start_camera, "modem": self._start_modem}
         for dev in self.config.devices:
             if dev.kind in SCREEN_KINDS:
+                continue
+            if dev.kind == "agent" or dev.agent:
+                self._start_remote(dev)
                 continue
             starter = starters.get(dev.kind)
             if starter is None:
@@ -100,6 +108,8 @@ class DeviceRegistry:
             except Exception as exc:  # noqa: BLE001 - a bad device never stops the office
                 log.exception("device %s failed to start", dev.name)
                 self._set_status(dev.name, dev.kind, DeviceState.ERROR, f"Không khởi động được: {exc}")
+        self.remote.start()
+        self._stoppers.append(self.remote.stop)
         if self.bindings.keypads or self.bindings.boards:
             try:  # boards and keypads show what each counter serves now (after a restart too)
                 self.bindings.show_counters(self.ctx.engine.public_state())
@@ -253,9 +263,63 @@ class DeviceRegistry:
         cam.start()
         self._stoppers.append(cam.stop)
 
+    def _start_modem(self, dev: DeviceConfig) -> None:
+        from .modem import ModemChannel, make_modem
+
+        if self.modem is not None:
+            self._set_status(dev.name, dev.kind, UNSUPPORTED, "Chỉ dùng một modem gửi tin nhắn; thiết bị này bị bỏ qua.")
+            return
+        modem = make_modem(dev, self._state_cb(dev, "modem"))
+        self.adapters[dev.name] = modem
+        modem.start()
+        self._stoppers.append(modem.stop)
+        if modem.simulator is not None:
+            self.sims[dev.name] = modem.simulator
+        self.modem = ModemChannel(modem)
+
+    # Devices of device agents (remote.py) -----------------------------------------------------
+    def _start_remote(self, dev: DeviceConfig) -> None:
+        if dev.kind == "agent":
+            self.remote.add_agent(dev)
+            return
+        self.remote.add_device(dev)
+        b = self.bindings
+        if dev.kind == "printer":
+            if self.jobs.printer is None:
+                self.jobs.attach(RemotePrinter(self.remote, dev), dev.name)  # type: ignore[arg-type]
+        elif dev.kind in ("keypad", "led", "rating_box"):
+            lists = {"keypad": b.keypads, "led": b.boards, "rating_box": b.rating_boxes}
+            lists[dev.kind].append((RemoteBus(self.remote, dev), self._address_map(dev)))
+
+    def _remote_back(self, agent: str) -> None:
+        """An agent's boards and keypads run again: show what each counter serves now (what
+        was shown while it was away never reached them)."""
+        names = {d.name for d in self.remote.owned_by(agent)}
+        b = self.bindings
+        with b._lock:  # forget what we think they show
+            for key in [k for k in b._shown if k[0] in names]:
+                del b._shown[key]
+        b.show_counters(self.ctx.engine.public_state())
+
+    def _remote_input(self, dev: DeviceConfig, body: dict[str, Any]) -> None:
+        """A key press, a rating or a code read on an agent's device: as from a local one."""
+        b, action = self.bindings, body.get("action")
+        try:
+            if action == "scan":
+                b.later(b.handle_scan, str(body.get("code") or "")[:500], dev.name)
+            elif action == "key" and dev.kind == "keypad":
+                b.later(b.keypad_key, dev.name, self._address_map(dev), int(body["address"]), str(body["key"])[:20])
+            elif action == "rating" and dev.kind == "rating_box":
+                b.later(b.box_rating, dev.name, self._address_map(dev), int(body["address"]), str(body["level"])[:20])
+        except (KeyError, TypeError, ValueError):
+            log.warning("bad input from agent device %s: %r", dev.name, body)
+
     # Simulated devices (the demo, tests, trying the office without hardware) -----------------
     def simulate(self, name: str, *, fault: str | None, delay_s_per_kb: float | None = None) -> None:
         """Tell a simulated device to fail (or recover), through its real driver path."""
+        if name in self.remote.devices:  # a twin on an agent's PC: the agent does it
+            self.remote.simulate(name, fault)
+            return
         printer = self.jobs.printer
         if printer is not None and name == self.jobs.printer_name:
             vp = printer.virtual_printer

@@ -32,7 +32,7 @@ from .lookups import Lookups
 from .numbering import format_number
 from .states import LABELS_VI, Status, can_move, check_move
 from .sync import sync_config
-from .tickets import NewTicket, TicketJson, WaitEstimator, wait_from
+from .tickets import NewTicket, TicketJson, WaitEstimator
 from .views import QueueViews
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ class QueueEngine:
         self.calendar = BusinessCalendar(config.office.timezone, config.hours,
                                          always_open=config.office.always_open)
         self.ticket_json = TicketJson(config, self.calendar)  # a ticket row as every answer shows it
-        self.waits = WaitEstimator(store, config)
+        self.waits = WaitEstimator(store, config, clock=clock, bus=self.bus)  # wait estimates (estimate.py)
         # The read models (snapshot, counter view, overview, ticket by token...): views.py.
         self.views = QueueViews(store, config, self.calendar, clock, ticket_json=self.ticket_json, waits=self.waits)
         self.rows = Lookups(store, config)  # what the commands read inside their transaction
@@ -195,9 +195,9 @@ class QueueEngine:
                 raise QueueError("priority_disabled", "Bộ phận một cửa này không áp dụng số ưu tiên.", 422)
             if priority not in self.config.queue.priority_classes:
                 raise QueueError("bad_priority", "Đối tượng ưu tiên không hợp lệ.", 422)
-        # Today's mean service time changes slowly: read (or take from the cache) outside
-        # the write transaction.
-        per_ticket_s = self.waits.mean_service_s(field_code, self.calendar.business_date(self.clock()))
+        # Today's figures and the floor change slowly: read (or taken from the cache) outside
+        # the write transaction; the people ahead and the paused counters are read inside.
+        known = self.waits.prepare(self.calendar.business_date(self.clock()))
 
         def body(tx: _Tx) -> dict[str, Any]:
             pickup.guard(tx.raw, dossier_code, tx.raw.day(tx.day))
@@ -234,7 +234,7 @@ class QueueEngine:
             out["ahead"] = max(0, int(waiting) - 1)
             counters = self.config.counters_for_field(field_code)
             paused = {n for (n,) in raw.all(sql.RAW_PAUSED, (True,))} if counters else set()
-            out["estimated_wait_s"] = wait_from(per_ticket_s, out["ahead"], counters, paused)
+            self.waits.fill(out, field_code, tx.day, priority=priority is not None, paused=paused, known=known)
             out["counters"] = counters
             out["token"] = token
             public = {k: v for k, v in out.items() if k != "token"}
@@ -337,7 +337,7 @@ class QueueEngine:
                 return result
             if current is not None:
                 self._finish_row(tx, current, staff_id, None, auto=True)
-            row = self.rows.next_ticket(tx.conn, ccfg, tx.day)
+            row = self.rows.next_ticket(tx.conn, ccfg, tx.day, tx.now)
             if row is None:
                 self.rows.remember(tx.conn, tx.now, scope, idempotency_key, None)
                 return None

@@ -14,6 +14,7 @@ from config.schema import CounterConfig, OfficeConfig
 from ..store import Store
 from ..store import tables as t
 from . import sql
+from .booked import BookedTurn
 from .errors import QueueError
 
 
@@ -30,6 +31,7 @@ class Lookups:
         self.store = store
         self.config = config
         self._next_queries: dict[tuple[int, bool], Any] = {}
+        self._booked = BookedTurn(for_update=store.is_postgres)
 
     def counter(self, number: int) -> CounterConfig:
         return counter_config(self.config, number)
@@ -57,9 +59,14 @@ class Lookups:
             raise QueueError("nothing_serving", f"Quầy {number} chưa gọi số nào.", 409)
         return row
 
-    def next_ticket(self, conn: Connection, ccfg: CounterConfig, day: date) -> Any:
-        """The ticket a counter calls next: after `priority_quota` priority calls in a row, a
+    def next_ticket(self, conn: Connection, ccfg: CounterConfig, day: date, now: datetime | None = None) -> Any:
+        """The ticket a counter calls next: a booked citizen whose slot has begun when it is
+        their turn (booked.py); else, after `priority_quota` priority calls in a row, a
         normal ticket's turn."""
+        if now is not None and self.config.booking.enabled:
+            row = self._booked.next(conn, ccfg, day, now, self.config.booking.walk_ins_per_booked)
+            if row is not None:
+                return row
         quota = self.config.queue.priority_quota
         recent = conn.execute(sql.RECENT_CALL_PRIORITIES, {"n": ccfg.number, "day": day, "quota": quota}).all()
         normal_turn = len(recent) >= quota and all(r.priority is not None for r in recent)

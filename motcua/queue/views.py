@@ -18,8 +18,10 @@ from config.schema import CounterConfig, OfficeConfig
 from ..clock import BusinessCalendar, Clock
 from ..store import Store
 from ..store import tables as t
+from . import booked
 from .lookups import counter_config
 from .states import AT_COUNTER, LABELS_VI, Status
+from .estimate import Floor
 from .tickets import TicketJson, WaitEstimator
 
 MISSED_CALL_MAX_AGE_S = 120  # older calls are not announced any more after a reconnect
@@ -55,7 +57,7 @@ class QueueViews:
         self.calendar = calendar
         self.clock = clock
         self.ticket_json = ticket_json if ticket_json is not None else TicketJson(config, calendar)
-        self.waits = waits if waits is not None else WaitEstimator(store, config)
+        self.waits = waits if waits is not None else WaitEstimator(store, config, clock=clock)
 
     def _today(self) -> tuple[datetime, date]:
         now = self.clock()
@@ -77,6 +79,13 @@ class QueueViews:
                 waiting_prio[fcode] = waiting_prio.get(fcode, 0) + n
         serving = {r.counter: r for r in conn.execute(_AT_COUNTERS)}
         counter_rows = {r.number: r for r in conn.execute(_ALL_COUNTERS)}
+        # The wait of a ticket taken now, per field (null while no ticket can be taken): the floor
+        # just read also serves the next issues (WaitEstimator.observe).
+        now = self.clock()
+        floor = self.waits.observe(day, Floor(now, frozenset(n for n, r in counter_rows.items() if r.paused),
+                                              {c: (r.called_at, r.field) for c, r in serving.items() if r.called_at},
+                                              waiting, waiting_prio))
+        taking = self.calendar.open_state(now).open
         services = []
         for f in self.config.fields:
             services.append({
@@ -85,6 +94,7 @@ class QueueViews:
                 "kiosk": f.kiosk,
                 "returns_results": f.returns_results,
                 "counters": self.config.counters_for_field(f.code),
+                "estimate": self._new_ticket_wait(conn, f.code, waiting.get(f.code, 0), day, floor) if taking else None,
             })
         counters = []
         for c in self.config.counters:
@@ -97,6 +107,11 @@ class QueueViews:
                 "serving": self.ticket_json(srv) if srv is not None else None,
             })
         return {"services": services, "counters": counters, "date": day.isoformat()}
+
+    def _new_ticket_wait(self, conn: Connection, field_code: str, ahead: int, day: date,
+                         floor: Floor) -> dict[str, Any] | None:
+        e = self.waits.estimate(field_code, int(ahead), day, known=(self.waits.stats(day, conn), floor))
+        return e.as_json() if e is not None else None
 
     def public_state(self) -> dict[str, Any]:
         """The state `queue:changed` carries: services with waiting counts, counters with what
@@ -204,12 +219,29 @@ class QueueViews:
         out = self.ticket_json(row)
         if row.status == Status.WAITING:
             out["ahead"] = self._ahead(conn, row)
-            out["estimated_wait_s"] = self.waits.estimate(conn, row.field, out["ahead"], row.business_date)
+            if row.source == booked.BOOKED_SOURCE:  # called ahead of walk-ins: those really before it
+                out["ahead"] = self._booked_ahead(conn, row, out["ahead"])
+            paused = [r.number for r in conn.execute(_ALL_COUNTERS) if r.paused]
+            self.waits.fill(out, row.field, row.business_date, priority=row.priority is not None, paused=paused,
+                            conn=conn)
+        else:
+            out["estimate"] = None
         out["counters"] = self.config.counters_for_field(row.field)
         return out
 
+    def _booked_ahead(self, conn: Connection, row: Any, normal_ahead: int) -> int:
+        counters = self.config.counters_for_field(row.field)
+
+        def calls_until(at: datetime) -> float:  # calls of the field's counters until `at`
+            stats, left = self.waits.stats(row.business_date, conn), (at - self.clock()).total_seconds()
+            return sum(max(0.0, left) / max(1.0, stats.turn(row.field, c).mean_s) for c in counters)
+
+        return booked.people_ahead(conn, row, counters, self.config.booking.walk_ins_per_booked, self.clock(),
+                                   normal_ahead, calls_until)
+
     def _ahead(self, conn: Connection, row: Any) -> int:
-        before = _tk.queued_at < row.queued_at
+        # called by queue time, then by id (QueueEngine.call_next): the same order here
+        before = or_(_tk.queued_at < row.queued_at, and_(_tk.queued_at == row.queued_at, _tk.id < row.id))
         if row.priority is None:
             before = or_(before, _tk.priority.is_not(None))
         else:

@@ -118,7 +118,12 @@ class Store:
         """The transaction of `run_raw`, as a context manager."""
         lock = self._write_lock if self._write_lock is not None else nullcontext()
         with lock:
-            pooled = self.engine.raw_connection()
+            dbapi_error = self.engine.dialect.loaded_dbapi.Error
+            try:
+                pooled = self.engine.raw_connection()
+            except dbapi_error as exc:  # no connection (database restarting): as from write()
+                raise DBAPIError.instance("connect", None, exc, dbapi_error, dialect=self.engine.dialect,
+                                          connection_invalidated=True) from exc
             try:
                 tx = RawTx(pooled.driver_connection, self.engine.dialect, sqlite=self.is_sqlite)
                 tx.begin()

@@ -246,3 +246,158 @@ auth_sessions = Table(
     Index("ix_auth_sessions_user", "user_id"),
     Index("ix_auth_sessions_expires", "expires_at"),
 )
+
+# Every change made from the administrator's screens (issue 12): who, what, when, before and
+# after (JSON), and the personal-data erasures of the retention job (motcua/configure/audit.py).
+admin_audit = Table(
+    "admin_audit", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("user_id", Integer, nullable=True),
+    Column("username", String(40), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("target", String(120), nullable=False),
+    Column("summary", String(500), nullable=False),
+    Column("before", JSON, nullable=True),
+    Column("after", JSON, nullable=True),
+    Index("ix_admin_audit_at", "at"),
+)
+
+# Device agents (issue 16, docs/agents.md): print jobs for a printer on an agent's PC (the
+# document kept until the agent has it; the job's state stays in print_jobs), the numbers
+# reserved for an agent to issue while its link is down, and the offline tickets handed over.
+agent_jobs = Table(
+    "agent_jobs", metadata,
+    Column("job_id", String(40), primary_key=True),
+    Column("agent", String(40), nullable=False),
+    Column("device", String(40), nullable=False),
+    Column("document", JSON, nullable=False),
+    Column("timeout_s", Float, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("delivered_at", UTCDateTime, nullable=True),
+    Column("finished", Boolean, nullable=False, default=False),
+    Index("ix_agent_jobs_open", "agent", "finished"),
+)
+
+agent_blocks = Table(
+    "agent_blocks", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("agent", String(40), nullable=False),
+    Column("field", String(32), nullable=False),
+    Column("business_date", Date, nullable=False),
+    Column("first", Integer, nullable=False),
+    Column("last", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_agent_blocks_agent_day", "agent", "business_date", "field"),
+)
+
+agent_handovers = Table(
+    "agent_handovers", metadata,
+    Column("uid", String(40), primary_key=True),
+    Column("agent", String(40), nullable=False),
+    Column("ticket_id", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Appointments (issue 15, docs/booking.md): one row per booking; status booked -> checked_in /
+# late (checked in after the window: a normal ticket) / cancelled / no_show (never checked in).
+bookings = Table(
+    "bookings", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("code", String(16), nullable=False, unique=True),
+    Column("field", String(32), nullable=False),
+    Column("procedure", String(64), nullable=True),
+    Column("procedure_name", String(500), nullable=False, default=""),
+    Column("business_date", Date, nullable=False),
+    Column("slot_start", UTCDateTime, nullable=False),
+    Column("slot_end", UTCDateTime, nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("phone", String(20), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("staff_id", Integer, nullable=True),
+    Column("ticket_id", Integer, nullable=True),
+    Column("moves", Integer, nullable=False, default=0),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("checked_in_at", UTCDateTime, nullable=True),
+    Index("ix_bookings_slot", "field", "slot_start"),
+    Index("ix_bookings_phone", "phone", "business_date"),
+    Index("ix_bookings_day", "business_date", "status"),
+    Index("ix_bookings_ticket", "ticket_id"),
+)
+
+# One row per slot or phone number that bookings lock while they count (an upsert takes the
+# row's lock on PostgreSQL, so two bookings of the last place in a slot never both succeed).
+booking_locks = Table(
+    "booking_locks", metadata,
+    Column("key", String(100), primary_key=True),
+    Column("n", Integer, nullable=False, default=0),
+)
+
+# Messages to citizens (issue 15, docs/messages.md): a phone number given for one ticket (opt-in),
+# the dossiers received during its visits (their "ready" message), and the outbox: one row per
+# message and channel, retried until sent or failed. Erased after [messages] retention_days
+# (motcua.messages.erase_older_than).
+message_subscriptions = Table(
+    "message_subscriptions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ticket_id", Integer, nullable=False),
+    Column("business_date", Date, nullable=False),
+    Column("phone", String(20), nullable=False),
+    Column("phone_masked", String(20), nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("near_sent", Boolean, nullable=False, default=False),
+    Column("called_sent", Boolean, nullable=False, default=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_message_subscriptions_ticket", "ticket_id"),
+    Index("ix_message_subscriptions_day", "business_date"),
+)
+
+message_dossiers = Table(
+    "message_dossiers", metadata,
+    Column("subscription_id", Integer, primary_key=True),
+    Column("dossier_code", String(64), primary_key=True),
+    Column("ready_sent", Boolean, nullable=False, default=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_message_dossiers_code", "dossier_code"),
+)
+
+message_outbox = Table(
+    "message_outbox", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("subscription_id", Integer, nullable=True),
+    Column("ticket_id", Integer, nullable=True),
+    Column("kind", String(16), nullable=False),
+    Column("channel", String(8), nullable=False),
+    Column("phone", String(20), nullable=False),
+    Column("phone_masked", String(20), nullable=False),
+    Column("body", String(1000), nullable=False),
+    Column("data", JSON, nullable=True),
+    Column("dedupe", String(120), nullable=False, unique=True),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_try_at", UTCDateTime, nullable=False),
+    Column("last_error", String(300), nullable=False, default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime, nullable=True),
+    Index("ix_message_outbox_due", "status", "next_try_at"),
+    Index("ix_message_outbox_created", "created_at"),
+)
+
+# Service-level alerts (motcua/alerts.py): a wait over its threshold in a field, a counter
+# paused too long, a printer out of paper; open while `ended_at` is null.
+alerts = Table(
+    "alerts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(24), nullable=False),  # wait_long, counter_paused, printer_paper
+    Column("subject", String(64), nullable=False),  # a field code, a counter number, a device name
+    Column("message", String(300), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime, nullable=True),
+    Column("detail", JSON, nullable=True),
+    Index("ix_alerts_open", "kind", "subject", "ended_at"),
+    Index("ix_alerts_started", "started_at"),
+)

@@ -26,6 +26,19 @@ MESSAGES = {
 }
 
 
+DATABASE_UNAVAILABLE = ("Hệ thống tạm thời không kết nối được cơ sở dữ liệu. Vui lòng thử lại sau ít giây; "
+                        "các số đã lấy vẫn được giữ nguyên.")
+
+
+def _database_unreachable(e: BaseException) -> bool:
+    """A lost or refused database connection (OperationalError, InterfaceError, or a
+    connection SQLAlchemy invalidated): the request may be tried again, so 503, not 500."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+    return isinstance(e, (OperationalError, InterfaceError)) or (
+        isinstance(e, DBAPIError) and bool(e.connection_invalidated))
+
+
 class ApiError(MotcuaError):
     """A refusal of the web layer (bad parameter, forbidden, ...). `ApiError(status=403)` alone
     takes the standard code and message of that status."""
@@ -74,6 +87,9 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(e: Exception):
+        if _database_unreachable(e):  # PostgreSQL restarting, the network to it down: try again
+            log.warning("database unavailable on %s %s: %s", request.method, request.path, e.__class__.__name__)
+            return error_response(503, "database_unavailable", DATABASE_UNAVAILABLE)
         log.exception("unhandled error on %s %s", request.method, request.path)
         code, msg = MESSAGES[500]
         return error_response(500, code, msg)

@@ -37,7 +37,7 @@
     });
     ["ticket:called", "ticket:issued", "ticket:finished", "ticket:transferred", "kiosk:scan",
      "device:status", "print:job", "dossier:updated", "rating:prompt", "rating:closed", "notice:changed",
-     "hello"].forEach(function (name) {
+     "config:changed", "hello"].forEach(function (name) {
       self.socket.on(name, function (p) { self._emit(name, p); });
     });
   }
