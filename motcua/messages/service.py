@@ -77,8 +77,9 @@ class MessageService:
 
     @property
     def office(self) -> str:
-        office = self.svc.config.office
-        return office.short_name or office.name
+        # The office's full name, as on paper and the phone page: a short name is often an
+        # abbreviation ("TTPVHCC ...") that citizens do not read.
+        return self.svc.config.office.name
 
     def options(self) -> dict[str, Any]:
         chans = list(self.cfg.channels)
