@@ -4,6 +4,8 @@
   (`parse_period`, refusals as `PeriodError`);
 - `summary`: the figures, recomputed from ``ticket_events``, ``ratings`` and ``dossiers``
   (`build_summary`; definitions in its docstring and in docs/reports.md);
+- `tally` (events -> facts, one pass), `days` (past days' facts kept, `DayStore`), `rollup`
+  (the dimensions and exact statistics): how the figures are made quickly;
 - `workbook`: the same body as an XLSX workbook (`summary_workbook`).
 """
 from __future__ import annotations

@@ -24,7 +24,12 @@ Definitions (one place; change them here and in docs/reports.md together)
 * Percentiles are linear between the closest ranks (numpy's default, Excel's
   PERCENTILE.INC / MEDIAN), so the office lead gets the same figure in a spreadsheet: that is
   the standard library's ``statistics.quantiles(..., method="inclusive")`` and
-  ``statistics.median``. No values -> ``null``. Seconds are rounded to 0.1 s.
+  ``statistics.median``. No values -> ``null``. The report computes them on whole milliseconds
+  (SQLite) or microseconds (PostgreSQL) as exact fractions (rollup.exact_stats) and rounds once
+  to 0.1 s, half up like Excel's ROUND.
+
+How (speed): tally.py turns the events into facts in one pass, days.py keeps past days' facts
+(in memory and on disk), rollup.py sums them into every dimension with numpy.
 """
 from __future__ import annotations
 
@@ -38,13 +43,13 @@ from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, func, or_, select
+from sqlalchemy import Connection, or_, select
 
 from ..dossiers.timeliness import DossierRecord, summarise
 from ..ratings import REASONS
 from ..store import tables as t
-from .period import Period
 from .days import DayStore, data_version, facts_for_period
+from .period import Period
 from .rollup import COUNT_KEYS, Cell, Rolled, roll_up
 from .tally import Scope
 
