@@ -157,3 +157,17 @@ def test_the_api_answers_carry_the_estimate(tmp_path, db_url, office_config, clo
         assert datdai["estimate"]["ahead"] == 3, "a ticket taken now has the three waiting ahead"
     finally:
         app.extensions["motcua"].close()
+
+
+def test_a_priority_ticket_waits_behind_the_fields_a_strict_counter_calls_first(office_config):
+    """Counter 4 calls every Trả kết quả ticket before Hộ tịch (strict field order), priority or not:
+    a priority Hộ tịch ticket served there alone waits behind the normal Trả kết quả tickets."""
+    cfg = _only(office_config, "HOTICH", [])
+    cfg = cfg.model_copy(update={"counters": [
+        c.model_copy(update={"fields": ["TRAKQ", "HOTICH"], "strict_field_order": True}) if c.number == 4 else c
+        for c in cfg.counters]})
+    empty = est.estimate(cfg, "HOTICH", 0, priority=True, stats=_stats(), floor=est.Floor(NOW), now=NOW)
+    behind = est.estimate(cfg, "HOTICH", 0, priority=True, stats=_stats(),
+                          floor=est.Floor(NOW, waiting={"TRAKQ": 3}), now=NOW)
+    # three wait, counter 4 takes its share of them (counter 1 serves Trả kết quả too here)
+    assert behind.wait_s > empty.wait_s + 5 * 60, "the Trả kết quả citizens go first"

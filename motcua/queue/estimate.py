@@ -332,7 +332,8 @@ def _lanes(topo: _Topology, field_code: str, priority: bool, counters: list[int]
             load = 0.0
             for f in others:
                 t = stats.turn(f, number)
-                n = waiting.get(f, 0) / opened(f)
+                # by queue time a priority ticket passes the others' normal tickets; a strict order does not
+                n = (floor.waiting if ccfg.strict_field_order else waiting).get(f, 0) / opened(f)
                 before += n
                 start += n * (t.mean_s + lost)
                 if ccfg.strict_field_order:
