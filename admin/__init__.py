@@ -19,7 +19,8 @@ from motcua.web.sessions import sign_in, sign_out
 bp = Blueprint("admin", __name__, template_folder="templates", static_folder="static",
                static_url_path="/admin/static")
 
-# (endpoint, path, Vietnamese title, English title); "Báo cáo" is the reports blueprint's page.
+# (endpoint, path, Vietnamese title, English title); "Báo cáo" is the reports blueprint's page,
+# "Lịch hẹn hôm nay" the day's bookings (the kiosk blueprint's page, docs/booking.md).
 MENU = (
     ("admin.admin_page", "/admin", "Tổng quan", "Overview"),
     ("admin.office_page", "/admin/office", "Văn phòng, giờ làm việc", "Office and hours"),
@@ -31,6 +32,7 @@ MENU = (
     ("admin.imports_page", "/admin/imports", "Nhập hồ sơ", "Imports"),
     ("admin.voice_page", "/admin/voice", "Giọng đọc", "Voice"),
     ("admin.audit_page", "/admin/audit", "Nhật ký thay đổi", "Audit log"),
+    ("kiosk.booking_day_page", "/dat-lich/hom-nay", "Lịch hẹn hôm nay", "Today's bookings"),
     ("reports", "/admin/reports", "Báo cáo", "Reports"),
 )
 
@@ -125,7 +127,7 @@ def _check_csrf() -> bool:
 
 def _safe_next(nxt: str) -> str:
     """Only one of our admin pages, written plainly."""
-    paths = {path for _e, path, _vi, _en in MENU}
+    paths = {path for _e, path, _vi, _en in MENU if path.startswith("/admin")}
     return nxt if nxt in paths else "/admin"
 
 

@@ -42,7 +42,7 @@ def _user():
 # `//`, schemes, encoded forms, dot segments): only letters, digits, `-`, `_` and single
 # slashes, and the path must be one of these pages. Anything else: the counter picker.
 _NEXT_SHAPE = re.compile(r"(?:/[A-Za-z0-9_-]+)+")
-_NEXT_PAGES = frozenset(("counter.console", "counter.overview", "admin.admin_page"))
+_NEXT_PAGES = frozenset(("counter.console", "counter.overview", "admin.admin_page", "admin_reports.reports_page"))
 
 
 def _safe_next(nxt: object) -> str | None:

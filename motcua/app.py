@@ -303,6 +303,8 @@ def _start_background(services: Services) -> None:
 
     th = threading.Thread(target=expiry_loop, name="motcua-expiry", daemon=True)
     th.start()
+    if services.live is not None:
+        services.live.start_watch()  # a change made on another server process (motcua/configure/shared.py)
 
 
 def _version() -> str:

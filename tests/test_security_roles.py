@@ -74,7 +74,7 @@ ROUTES: dict[str, frozenset[str]] = {
     "api.create_rating": frozenset({"kiosk", "rating", "admin"}),
     "api.get_pending": frozenset({"rating", "admin"}),
     # The administrator alone.
-    "api.add_notice": ADMIN, "api.delete_notice": ADMIN, "api.voice_regenerate": ADMIN,
+    "api.add_notice": ADMIN, "api.delete_notice": ADMIN, "api.change_notice": ADMIN, "api.list_all_notices": ADMIN, "api.voice_regenerate": ADMIN,
     # Appointments (docs/booking.md): the booking page's reads and writes are public (throttled);
     # check-in is the kiosk's (or staff's); the day's list is staff's; screens never book.
     "kiosk.booking_page": ANYONE, "kiosk.booking_manage": ANYONE, "kiosk.booking_qr": ANYONE,

@@ -145,10 +145,25 @@
           td(c.paused ? "Tạm nghỉ" + (c.pause_reason ? ": " + c.pause_reason : "") : "Đang mở")]);
       });
     }
+    // Messages to citizens that could not be sent (numbers masked by the server); the error
+    // text is the channel's own, kept under "Chi tiết kỹ thuật".
+    function failedMessages() {
+      req("GET", "/api/v1/messages?status=failed&limit=20").then(function (d) {
+        rows($("failed-messages").tBodies[0], d.items || [], function (m) {
+          var why = el("td", {}, [el("span", { text: "Đã thử " + m.attempts + " lần không được" })]);
+          if (m.error) { why.appendChild(el("details", {}, [el("summary", { text: "Chi tiết kỹ thuật" }), el("span", { "class": "muted", text: m.error })])); }
+          var at = m.created_at ? m.created_at.slice(11, 16) + " " + vnDate(m.created_at.slice(0, 10)) : "";
+          return el("tr", { "data-message": m.id }, [td(at), td(m.phone_masked), td(m.kind_label), td(m.channel_label), td(m.attempts, "num"), why]);
+        }, "Không có tin nhắn nào gửi không được.");
+      }, function () {});
+    }
     var r = realtime();
     r.on("snapshot", queue); r.on("changed", queue);  // queue:changed carries the whole public state
     r.on("device:status", devices); r.on("config:changed", function () { r.resync(); devices(); });
-    devices();
+    r.on("online", failedMessages);
+    if (window.MotcuaAlerts) { MotcuaAlerts.start({ el: "motcua-alerts", api: api, rt: r }); }
+    devices(); failedMessages();
+    setInterval(failedMessages, 60000);
   }
 
   // Office, hours, settings, office file --------------------------------------------------------------
@@ -411,22 +426,61 @@
 
   // Notices -----------------------------------------------------------------------------------------------
   function notices() {
+    var editing = null, form = $("notice-form");
+    function when(iso) { return iso ? iso.slice(11, 16) + " " + vnDate(iso.slice(0, 10)) : ""; }
+    function span(n) {
+      if (!n.starts_at && !n.ends_at) { return "Đến khi gỡ xuống"; }
+      return (n.starts_at ? "Từ " + when(n.starts_at) : "Từ bây giờ") + (n.ends_at ? " đến " + when(n.ends_at) : " đến khi gỡ xuống");
+    }
+    function edit(n) {
+      editing = n;
+      form.elements.text.value = n ? n.text : "";
+      form.elements.priority.value = n ? n.priority : "normal";
+      form.elements.starts_at.value = n && n.starts_at ? when(n.starts_at) : "";
+      form.elements.ends_at.value = n && n.ends_at ? when(n.ends_at) : "";
+      $("notice-form-title").firstChild.textContent = n ? "Sửa thông báo " : "Đăng thông báo ";
+      $("notice-submit").textContent = n ? "Lưu thông báo" : "Đăng thông báo";
+      $("notice-cancel").classList.toggle("hidden", !n);
+      if (n) { form.elements.text.focus(); }
+    }
     function load() {
-      req("GET", "/api/v1/notices").then(function (d) {
-        var ul = $("notices"); ul.innerHTML = "";
-        d.notices.forEach(function (n) {
-          ul.appendChild(el("li", {}, [el("span", { text: n.text }), el("button", { "class": "btn small", type: "button", text: "Gỡ xuống", on: { click: function () {
-            req("DELETE", "/api/v1/notices/" + n.id).then(function () { say("Đã gỡ thông báo."); load(); }, fail);
-          } } })]));
-        });
-        if (!d.notices.length) { ul.appendChild(el("li", { "class": "muted", text: "Chưa có thông báo nào." })); }
+      req("GET", "/api/v1/notices/all").then(function (d) {
+        rows($("notices").tBodies[0], d.notices, function (n) {
+          return el("tr", { "data-notice": n.id, "data-state": n.state, "class": n.priority === "urgent" ? "urgent" : "" }, [
+            td(n.text), td(n.priority_label), td(span(n)),
+            el("td", {}, [el("span", { "class": n.state === "shown" ? "state ready" : "state wait", text: n.state === "shown" ? "Đang hiển thị" : "Chờ hiển thị" })]),
+            el("td", {}, [
+              el("button", { "class": "btn small secondary", type: "button", text: "Sửa", on: { click: function () { edit(n); } } }), " ",
+              el("button", { "class": "btn small", type: "button", text: "Gỡ xuống", on: { click: function () {
+                req("DELETE", "/api/v1/notices/" + n.id).then(function () { say("Đã gỡ thông báo."); if (editing && editing.id === n.id) { edit(null); } load(); }, fail);
+              } } })])]);
+        }, "Chưa có thông báo nào.");
       }, fail);
     }
-    $("notice-form").addEventListener("submit", function (ev) {
+    // "07:30 02/09/2026" (office time, as the list shows it) -> "2026-09-02T07:30"; "" -> null.
+    function parseWhen(text, what) {
+      var t = text.trim();
+      if (!t) { return null; }
+      var m = /^(\d{1,2})[:h](\d{2})\s+(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(t);
+      if (!m) { throw new Error("Thời điểm " + what + " chưa đúng cách ghi: giờ:phút ngày/tháng/năm, ví dụ 07:30 02/09/2026."); }
+      function two(x) { return ("0" + x).slice(-2); }
+      return m[5] + "-" + two(m[4]) + "-" + two(m[3]) + "T" + two(m[1]) + ":" + m[2];
+    }
+    form.addEventListener("submit", function (ev) {
       ev.preventDefault();
-      var input = ev.target.elements.text;
-      req("POST", "/api/v1/notices", { text: input.value.trim() }).then(function () { input.value = ""; say("Đã đăng thông báo lên TV."); load(); }, fail);
+      var f = form.elements, body;
+      try {
+        body = { text: f.text.value.trim(), priority: f.priority.value, starts_at: parseWhen(f.starts_at.value, "bắt đầu"), ends_at: parseWhen(f.ends_at.value, "kết thúc") };
+      } catch (e) { say(e.message, true); return; }
+      var p = editing ? req("PUT", "/api/v1/notices/" + editing.id, body) : req("POST", "/api/v1/notices", body);
+      p.then(function (n) {
+        say(editing ? "Đã lưu thông báo." : (n.state === "shown" ? "Đã đăng thông báo lên TV." : "Đã lên lịch thông báo: " + span(n).toLowerCase() + "."));
+        edit(null); load();
+      }, fail).catch(function () {});
     });
+    $("notice-cancel").addEventListener("click", function () { edit(null); });
+    var r = realtime();
+    r.on("notice:changed", load); r.on("online", load);
     load();
   }
 

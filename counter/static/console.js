@@ -283,22 +283,49 @@
     });
     openDialog("dlg-transfer");
   }
-  document.querySelectorAll("#t-fields [data-field]").forEach(function (b) {
-    b.addEventListener("click", function () {
-      closeDialogs();
-      act("transfer", { service: b.dataset.field }).then(function (r) {
-        if (r && r.ticket) { motcuaToast("Đã chuyển số " + r.ticket.number + " sang " + r.ticket.service_name + "."); }
-      });
+  // The choices are built into the page and rebuilt from GET /api/v1/queue when the
+  // administrator changes the office (config:changed), so clicks are taken on the lists.
+  if (!$("t-counters")) {  // the page had no other counter: make room for those added later
+    var tc = document.createElement("div"); tc.className = "choice-grid"; tc.id = "t-counters";
+    var tp = document.createElement("p"); tp.className = "muted"; tp.id = "t-counters-label"; tp.textContent = "Hoặc chuyển thẳng đến một quầy:";
+    var acts = document.querySelector("#dlg-transfer .dlg-actions");
+    acts.parentNode.insertBefore(tp, acts); acts.parentNode.insertBefore(tc, acts);
+  }
+  $("t-fields").addEventListener("click", function (e) {
+    var b = e.target.closest("[data-field]");
+    if (!b || b.disabled) { return; }
+    closeDialogs();
+    act("transfer", { service: b.dataset.field }).then(function (r) {
+      if (r && r.ticket) { motcuaToast("Đã chuyển số " + r.ticket.number + " sang " + r.ticket.service_name + "."); }
     });
   });
-  document.querySelectorAll("#t-counters [data-counter]").forEach(function (b) {
-    b.addEventListener("click", function () {
-      closeDialogs();
-      act("transfer", { counter: parseInt(b.dataset.counter, 10) }).then(function (r) {
-        if (r && r.ticket) { motcuaToast("Đã chuyển số " + r.ticket.number + " đến quầy " + b.dataset.counter + "."); }
-      });
+  $("t-counters").addEventListener("click", function (e) {
+    var b = e.target.closest("[data-counter]");
+    if (!b) { return; }
+    closeDialogs();
+    act("transfer", { counter: parseInt(b.dataset.counter, 10) }).then(function (r) {
+      if (r && r.ticket) { motcuaToast("Đã chuyển số " + r.ticket.number + " đến quầy " + b.dataset.counter + "."); }
     });
   });
+  function choice(attr, value, label) {
+    var b = document.createElement("button");
+    b.type = "button"; b.className = "btn secondary choice"; b.setAttribute(attr, value); b.textContent = label;
+    return b;
+  }
+  function rebuildTransfer() {
+    api.get("/api/v1/queue").then(function (s) {
+      var tf = $("t-fields"), tcs = $("t-counters");
+      tf.innerHTML = ""; tcs.innerHTML = "";
+      (s.services || []).forEach(function (f) { tf.appendChild(choice("data-field", f.code, f.name)); });
+      var others = (s.counters || []).filter(function (c) { return c.number !== n; });
+      others.forEach(function (c) { tcs.appendChild(choice("data-counter", c.number, c.name)); });
+      tcs.hidden = !others.length;
+      var label = tcs.previousElementSibling;
+      if (label && label.tagName === "P") { label.hidden = !others.length; }
+      var mine = (s.counters || []).filter(function (c) { return c.number === n; })[0];
+      if (mine && Array.isArray(mine.fields)) { myFields = mine.fields; }
+    }).catch(function () {});
+  }
 
   document.querySelectorAll("#p-presets [data-reason]").forEach(function (b) {
     b.addEventListener("click", function () { closeDialogs(); act("pause", { reason: b.dataset.reason }); });
@@ -497,7 +524,7 @@
   });
   window.addEventListener("offline", function () { setOnline(false); });
   ["changed", "snapshot"].forEach(function (ev) { rt.on(ev, function () { refresh(); }); });
-  rt.on("config:changed", function () { refresh(); });  // the administrator changed this counter's fields
+  rt.on("config:changed", function () { refresh(); rebuildTransfer(); });  // the administrator changed the office
 
   // Citizens sent here from another counter, and the rating of a visit just finished here.
   var me = (cfg.counters || []).filter(function (c) { return c.number === n; })[0];

@@ -424,22 +424,46 @@
   // Dossier panels (boards.js) and notices
   var boards = window.MotcuaDossierBoards(fetchJson);
 
-  function showNotices(list) {
-    var texts = (list || []).map(function (n) { return typeof n === "string" ? n : n.text; })
-      .filter(function (s) { return s && String(s).trim(); }).slice(0, 20);
+  // The notices in force now, urgent ones first (the server's order); an urgent one is marked
+  // "Khẩn". At the next scheduled start or end (`refresh_in_s`) the list is asked again.
+  var noticeTimer = null;
+  function showNotices(list, refreshIn) {
+    var items = (list || []).map(function (n) { return typeof n === "string" ? { text: n } : n; })
+      .filter(function (n) { return n && n.text && String(n.text).trim(); }).slice(0, 20);
+    clearTimeout(noticeTimer);
+    if (typeof refreshIn === "number" && refreshIn > 0) {
+      noticeTimer = setTimeout(loadNotices, Math.min(refreshIn, 86400) * 1000 + 500);
+    }
     var bar = $("ticker");
     var span = $("ticker-text");
-    if (!texts.length) { bar.classList.add("hidden"); span.textContent = ""; return; }
-    var text = texts.join("   •   ");
-    if (span.textContent !== text) {
-      span.textContent = text;
-      span.style.setProperty("--ticker-s", Math.max(15, Math.round(text.length * 0.22)) + "s");
+    if (!items.length) { bar.classList.add("hidden"); span.textContent = ""; span.dataset.key = ""; return; }
+    var key = JSON.stringify(items.map(function (n) { return [n.priority === "urgent", n.text]; }));
+    if (span.dataset.key !== key) {
+      span.dataset.key = key;
+      span.textContent = "";
+      var length = 0;
+      items.forEach(function (n, i) {
+        if (i) { span.appendChild(document.createTextNode("   •   ")); }
+        var part = document.createElement("span");
+        if (n.priority === "urgent") {
+          part.className = "urgent";
+          var tag = document.createElement("b"); tag.className = "urgent-tag"; tag.textContent = "Khẩn";
+          part.appendChild(tag); part.appendChild(document.createTextNode(" "));
+        }
+        part.appendChild(document.createTextNode(n.text));
+        span.appendChild(part);
+        length += n.text.length + 7;
+      });
+      span.style.setProperty("--ticker-s", Math.max(15, Math.round(length * 0.22)) + "s");
       span.classList.remove("run"); void span.offsetWidth; span.classList.add("run");
     }
+    bar.classList.toggle("has-urgent", items.some(function (n) { return n.priority === "urgent"; }));
     bar.classList.remove("hidden");
   }
   function loadNotices() {
-    fetchJson("/api/v1/notices").then(function (d) { showNotices(d && (d.notices || (Array.isArray(d) ? d : []))); }, function () {});
+    fetchJson("/api/v1/notices").then(function (d) {
+      showNotices(d && (d.notices || (Array.isArray(d) ? d : [])), d && d.refresh_in_s);
+    }, function () {});
   }
 
   // ---------------------------------------------------------------------------------------
@@ -491,7 +515,7 @@
   rt.on("config:changed", function () { rt.resync(); });  // a new counter or field: a fresh snapshot
   rt.on("dossier:updated", function () { boards.loadSoon(); });
   rt.on("notice:changed", function (d) {
-    if (d && Array.isArray(d.notices)) { showNotices(d.notices); } else { loadNotices(); }
+    if (d && Array.isArray(d.notices)) { showNotices(d.notices, d.refresh_in_s); } else { loadNotices(); }
   });
   var manifestLoaded = false;
   function loadManifestOnce() {

@@ -32,6 +32,7 @@ from config.schema import OfficeConfig
 from ..errors import MotcuaError
 from ..events import CONFIG_CHANGED, QUEUE_CHANGED, Event
 from ..store import tables as t
+from . import shared
 from .audit import AuditLog
 from .toml_out import dump_config
 
@@ -101,6 +102,9 @@ class LiveConfig:
         self._lock = threading.RLock()
         self.audit = AuditLog(services.store, services.settings.clock, ZoneInfo(services.config.office.timezone))
         self.erased_on: Any = None  # the business day the retention job last ran (retention.py)
+        self.version = 0  # the version of the stored office this process runs (shared.py)
+        self._watching = False
+        self._adopt_at_start()
 
     @property
     def current(self) -> OfficeConfig:
@@ -129,6 +133,7 @@ class LiveConfig:
             write_atomic(self.path, dump_config(new, data_dir=Path(self.svc.settings.data_dir).resolve()))
             self._install(new)
             self.svc.engine.sync_config()
+            self.version = shared.publish(self.svc.store, self._shared_text(new), self.svc.settings.clock())
             if moved:
                 self._move_waiting(moved)
             self.audit.record(who=getattr(who, "name", str(who)), user_id=getattr(who, "user_id", None),
@@ -151,6 +156,72 @@ class LiveConfig:
                           "password_hash": password_hash(self.svc.store, a["username"])})
         full = validate({**cfg.model_dump(mode="python"), "staff": staff}, "xuất cấu hình")
         return dump_config(full, include_secret=False, data_dir=Path(self.svc.settings.data_dir).resolve())
+
+    # Other server processes (shared.py) ---------------------------------------------------------
+    def _shared_text(self, cfg: OfficeConfig) -> str:
+        return dump_config(cfg, include_secret=False, data_dir=Path(self.svc.settings.data_dir).resolve())
+
+    def _from_shared(self, text: str) -> OfficeConfig:
+        new = resolve_data(validate(shared.parse(text), "cấu hình dùng chung"), self.svc.settings.data_dir)
+        secret = self.current.auth.secret_key  # each process keeps its own (never stored in the database)
+        return new.model_copy(update={"auth": new.auth.model_copy(update={"secret_key": secret})})
+
+    def _adopt_at_start(self) -> None:
+        """A process whose office is kept in DATA/office.toml takes the newer office another
+        process stored while this one was stopped (an office started from --config does not)."""
+        try:
+            version, text = shared.read(self.svc.store)
+        except Exception:  # noqa: BLE001 - an older database: nothing shared yet
+            log.exception("cannot read the shared office configuration")
+            return
+        self.version = version
+        if version and text and self.path.is_file() and text != self._shared_text(self.current):
+            try:
+                new = self._from_shared(text)
+            except ConfigRefused:
+                log.error("the office stored in the database is not valid; keeping %s", self.path)
+                return
+            log.info("taking the office changed by another server process (version %d)", version)
+            write_atomic(self.path, dump_config(new, data_dir=Path(self.svc.settings.data_dir).resolve()))
+            self._install(new)
+            self.svc.engine.sync_config()
+
+    def refresh(self) -> bool:
+        """Take the office another process changed, if any (one small read when none did)."""
+        if shared.read_version(self.svc.store) <= self.version:
+            return False
+        with self._lock:
+            version, text = shared.read(self.svc.store)
+            if version <= self.version or not text:
+                return False
+            try:
+                new = self._from_shared(text)
+            except ConfigRefused:
+                log.error("the office stored in the database (version %d) is not valid; not applied", version)
+                self.version = version
+                return False
+            write_atomic(self.path, dump_config(new, data_dir=Path(self.svc.settings.data_dir).resolve()))
+            self._install(new)
+            self.version = version
+        log.info("applied the office changed by another server process (version %d)", version)
+        self.svc.bus.emit(CONFIG_CHANGED, {"what": "config.shared", "target": ""}, ("public",))
+        return True
+
+    def start_watch(self, interval_s: float = 1.0) -> None:
+        """Check every `interval_s` for a change made by another process (a daemon thread)."""
+        if self._watching:
+            return
+        self._watching = True
+        stop = self.svc.stopping
+
+        def loop() -> None:
+            while not stop.wait(interval_s):
+                try:
+                    self.refresh()
+                except Exception:  # noqa: BLE001 - keep watching (database away for a moment)
+                    log.warning("checking the shared office configuration failed", exc_info=True)
+
+        threading.Thread(target=loop, name="motcua-config-watch", daemon=True).start()
 
     # Stranded citizens -----------------------------------------------------------------------
     def _open_tickets(self) -> list[Any]:

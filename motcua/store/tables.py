@@ -230,6 +230,10 @@ notices = Table(
     Column("text", String(500), nullable=False),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", UTCDateTime, nullable=False),
+    # On the screens from `starts_at` to `ends_at` (null: at once / until taken off); "urgent" first.
+    Column("starts_at", UTCDateTime, nullable=True),
+    Column("ends_at", UTCDateTime, nullable=True),
+    Column("priority", String(8), nullable=False, default="normal", server_default="normal"),
 )
 
 # Signed-in sessions (the counter screen's cookie, and the user tokens issued from it or from
@@ -400,4 +404,14 @@ alerts = Table(
     Column("detail", JSON, nullable=True),
     Index("ix_alerts_open", "kind", "subject", "ended_at"),
     Index("ix_alerts_started", "started_at"),
+)
+
+# The running office (motcua/configure/shared.py): the office file of the last change made from the
+# administrator's screens, one row (id 1); every server process applies a newer `version`.
+office_config = Table(
+    "office_config", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("version", Integer, nullable=False),
+    Column("toml", Text, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
 )

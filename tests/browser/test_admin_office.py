@@ -14,6 +14,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
+from console_support import sign_in
 from helpers import KIOSK_TOKEN, ROOT, ServerProcess
 
 pytestmark = pytest.mark.slow
@@ -45,6 +46,8 @@ def test_an_administrator_adds_a_field_and_a_counter_live(srv, context_factory, 
     tv = context_factory().new_page()
     tv.goto(srv.url + "/display")
     expect(tv.get_by_test_id("latest-number")).to_be_visible()
+    console = sign_in(context_factory, srv.url, "quay1", 1)  # its transfer choices follow the office
+    expect(console.locator("#t-fields [data-field=HOTICH]")).to_have_count(1)
 
     admin = _admin_page(context_factory, srv.url, viewport={"width": 1366, "height": 768})
     admin.get_by_test_id("menu-fields").click()
@@ -71,6 +74,8 @@ def test_an_administrator_adds_a_field_and_a_counter_live(srv, context_factory, 
     form.get_by_role("button", name="Thêm quầy").click()
     expect(admin.locator("#admin-msg")).to_contain_text("Đã thêm quầy Quầy 9 - Cư trú")
     expect(admin.locator("#counters tr[data-number='9']")).to_contain_text("Cư trú")
+    expect(console.locator("#t-fields [data-field=CUTRU]")).to_have_text("Cư trú")
+    expect(console.locator("#t-counters [data-counter='9']")).to_have_text("Quầy 9 - Cư trú")
 
     # A ticket of the new field, called at the new counter, shows on the TV opened before.
     r = requests.post(srv.url + "/api/v1/tickets", json={"service": "CUTRU"},
@@ -131,3 +136,40 @@ def test_staff_get_403_and_anonymous_the_sign_in_page(srv, context_factory):
     resp = page.goto(srv.url + "/admin")
     assert resp.status == 403
     expect(page.locator("#forbidden")).to_contain_text("không có quyền mở trang quản trị")
+
+
+def test_notices_with_a_schedule_and_urgent_first_on_the_tv(srv, context_factory):
+    """The notices page posts an urgent notice and a planned one: the open TV shows the urgent
+    one first, marked "Khẩn", and not the planned one; the page lists both, in Vietnamese."""
+    tv = context_factory().new_page()
+    tv.goto(srv.url + "/display?voice=0")
+    admin = _admin_page(context_factory, srv.url, viewport={"width": 1366, "height": 768})
+    admin.get_by_test_id("menu-notices").click()
+    form = admin.locator("#notice-form")
+    form.locator("input[name=text]").fill("Bộ phận một cửa nghỉ trưa từ 11 giờ 30 đến 13 giờ 30.")
+    form.get_by_role("button", name="Đăng thông báo").click()
+    expect(admin.locator("#admin-msg")).to_contain_text("Đã đăng thông báo lên TV")
+    form.locator("input[name=text]").fill("Ngày 02/09 nghỉ lễ Quốc khánh.")
+    form.locator("input[name=starts_at]").fill("sáng mai")
+    form.get_by_role("button", name="Đăng thông báo").click()
+    expect(admin.locator("#admin-msg")).to_contain_text("giờ:phút ngày/tháng/năm")
+    form.locator("input[name=starts_at]").fill("07:00 01/09/2099")
+    form.get_by_role("button", name="Đăng thông báo").click()
+    expect(admin.locator("#admin-msg")).to_contain_text("Đã lên lịch thông báo: từ 07:00 01/09/2099")
+    form.locator("input[name=text]").fill("Thang máy đang sửa, xin đi cầu thang bộ.")
+    form.locator("select[name=priority]").select_option("urgent")
+    form.get_by_role("button", name="Đăng thông báo").click()
+    rows = admin.locator("#notices tbody tr")
+    expect(rows).to_have_count(3)
+    expect(rows.nth(0)).to_contain_text("Khẩn")
+    expect(admin.locator("#notices tr[data-state=scheduled]")).to_contain_text("Chờ hiển thị")
+    ticker = tv.locator("#ticker-text")
+    expect(ticker).to_have_text(re.compile(r"^Khẩn Thang máy đang sửa.*nghỉ trưa"))
+    expect(ticker).not_to_contain_text("Quốc khánh")
+    for n in requests.get(srv.url + "/api/v1/notices/all", headers={"Authorization": "Bearer " + requests.post(
+            srv.url + "/api/v1/auth/token", json={"username": "admin", "password": "motcua-demo"},
+            timeout=10).json()["token"]}, timeout=10).json()["notices"]:
+        admin.locator(f"#notices tr[data-notice='{n['id']}']").get_by_role("button", name="Gỡ xuống").click()
+    expect(rows).to_have_count(1)
+    expect(rows.nth(0)).to_contain_text("Chưa có thông báo nào")
+    expect(tv.locator("#ticker")).to_be_hidden()
