@@ -17,7 +17,7 @@ from ..web.authz import current_principal, require, services
 from ..web.errors import ApiError
 from ..web.request import json_body, parse, ticket_url
 from .blueprint import bp
-from .queue_routes import _is_local
+from ..web.limits import is_loopback as _is_local
 
 WRITE_LIMIT = 10  # bookings, cancels, moves and remote numbers per address in the window
 MISS_LIMIT = 20  # unknown booking codes per address in the window

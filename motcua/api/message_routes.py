@@ -4,16 +4,12 @@ the administrator (sent, waiting, failed). Routes only record and read: the mess
 sent by the messages' worker and the modem's own thread."""
 from __future__ import annotations
 
-import ipaddress
-import threading
-import time
-from collections import deque
-
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..web.authz import current_principal, require, services
 from ..web.errors import ApiError
+from ..web.limits import SlidingWindowLimiter, app_limiter, is_loopback
 from ..web.request import int_arg, json_body, parse
 from .blueprint import bp
 
@@ -28,34 +24,11 @@ class OptIn(BaseModel):
     phone: str = Field(min_length=1, max_length=40)
 
 
-class _Limiter:
-    def __init__(self) -> None:
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def allow(self, addr: str) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            q = self._hits.setdefault(addr, deque())
-            while q and now - q[0] > OPT_IN_WINDOW_S:
-                q.popleft()
-            if len(q) >= OPT_IN_LIMIT:
-                return False
-            q.append(now)
-            if len(self._hits) > 10_000:
-                self._hits = {k: v for k, v in self._hits.items() if v}
-            return True
+def _limiter() -> SlidingWindowLimiter:
+    return app_limiter("opt_in", OPT_IN_LIMIT, OPT_IN_WINDOW_S)
 
 
-def _limiter() -> _Limiter:
-    return current_app.extensions.setdefault("motcua_opt_in_limiter", _Limiter())
-
-
-def _is_local(addr: str | None) -> bool:
-    try:
-        return ipaddress.ip_address(addr or "").is_loopback
-    except ValueError:
-        return False
+_is_local = is_loopback
 
 
 def _messages():

@@ -1,16 +1,12 @@
 """Tickets, the queue and counter actions."""
 from __future__ import annotations
 
-import ipaddress
-import threading
-import time
-from collections import deque
-
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..web.authz import current_principal, require, require_counter, services
 from ..web.errors import ApiError
+from ..web.limits import SlidingWindowLimiter, app_limiter, is_loopback
 from ..web.request import Id, json_body, parse, ticket_url
 from ..web.text import FreeText
 from .blueprint import bp
@@ -65,34 +61,11 @@ class CancelIn(BaseModel):
     reason: FreeText(200) = ""
 
 
-class _PublicLimiter:
-    def __init__(self) -> None:
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def allow(self, addr: str) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            q = self._hits.setdefault(addr, deque())
-            while q and now - q[0] > PUBLIC_ISSUE_WINDOW_S:
-                q.popleft()
-            if len(q) >= PUBLIC_ISSUE_LIMIT:
-                return False
-            q.append(now)
-            if len(self._hits) > 10_000:
-                self._hits = {k: v for k, v in self._hits.items() if v}
-            return True
+def _limiter() -> SlidingWindowLimiter:
+    return app_limiter("public_issue", PUBLIC_ISSUE_LIMIT, PUBLIC_ISSUE_WINDOW_S)
 
 
-def _limiter() -> _PublicLimiter:
-    return current_app.extensions.setdefault("motcua_public_limiter", _PublicLimiter())
-
-
-def _is_local(addr: str | None) -> bool:
-    try:
-        return ipaddress.ip_address(addr or "").is_loopback
-    except ValueError:
-        return False
+_is_local = is_loopback
 
 
 @bp.get("/services")
