@@ -140,6 +140,11 @@ class Auth:
         self.session_ttl = timedelta(seconds=min(self._ttl, SESSION_MAX_S))
         self._revoke_listeners: list[Callable[..., None]] = []
 
+    def reconfigure(self, new: OfficeConfig) -> None:
+        """A changed office (configure/live.py): its staff rules and the screens' device tokens."""
+        self.config = new
+        self._devices = {d.token: d for d in new.devices if d.token}
+
     # Passwords and login --------------------------------------------------------------
     def login(self, username: str, password: str, *, ip: str = "") -> Principal:
         limit, window = self.config.auth.login_max_failures, self.config.auth.login_window_s

@@ -183,6 +183,45 @@ def test_device_tests_are_queued_for_the_devices(tmp_path):
         svc.close()
 
 
+def test_a_device_added_through_the_admin_api_runs_without_a_restart(tmp_path):
+    """Issue 12: a new LED board in a restored office file is started by the running server
+    (ready in /api/v1/devices); removed again, it is gone from the list."""
+    from config import load_config
+    from helpers import wait_for
+    from motcua.app import Settings, create_app
+
+    data = tmp_path / "data"
+    for sub in ("printer", "camera"):
+        (data / sub).mkdir(parents=True, exist_ok=True)
+    path = write_rating_config(tmp_path / "cfg")
+    path.write_text(path.read_text(encoding="utf-8").replace("{data}", str(data)), encoding="utf-8")
+    app = create_app(Settings(config=load_config(path), data_dir=data, testing=True, background_jobs=False))
+    svc = app.extensions["motcua"]
+    try:
+        admin = _admin(app)
+
+        def listed() -> dict[str, dict]:
+            r = admin("GET", "/api/v1/devices")
+            assert r.status_code == 200
+            return {d["name"]: d for d in r.get_json()}
+
+        wait_for(lambda: (listed().get("bang-led-quay") or {}).get("state") == "ready", 60, "LED board ready")
+        exported = admin("GET", "/api/v1/admin/config.toml").get_data(as_text=True)
+        board = ('\n[[devices]]\nname = "bang-led-moi"\nkind = "led"\nurl = "sim://"\n'
+                 'counters = { "1" = 3 }\noptions = { protocol = "modbus" }\n')
+        r = admin("POST", "/api/v1/admin/config/import", json={"toml": exported + board})
+        assert r.status_code == 200, r.get_data(as_text=True)
+        new = wait_for(lambda: (d := listed().get("bang-led-moi")) and d["state"] == "ready" and d, 60,
+                       "the new board ready without a restart")
+        assert new["state_label"] == "Sẵn sàng"
+        assert listed()["bang-led-quay"]["state"] == "ready"  # the others keep running
+        r = admin("POST", "/api/v1/admin/config/import", json={"toml": exported})
+        assert r.status_code == 200, r.get_data(as_text=True)
+        wait_for(lambda: not any(n.startswith("bang-led-moi") for n in listed()), 60, "the board removed")
+    finally:
+        svc.close()
+
+
 def test_procedure_catalogue_import_is_all_or_nothing(app):
     import json
 

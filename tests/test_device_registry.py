@@ -205,3 +205,38 @@ def test_a_registry_without_a_printer_plans_no_job(office_config, tmp_path):
     finally:
         registry.stop()
         store.dispose()
+
+
+def test_reconfigure_starts_stops_and_keeps_devices_without_a_restart(office):
+    """Issue 12: a device added, removed or changed in the configuration applies without a
+    restart; the devices not touched keep running (the printer keeps its jobs)."""
+    registry, engine, bus, _heard, _tmp = office
+    plan = registry.plan_print()
+    engine.issue("LDTBXH", source="kiosk", print_job=plan["job_id"])
+    wait_for(lambda: (registry.job_state(plan["job_id"]) or {}).get("state") == "done", 10, "printed")
+    printer = registry.printer
+    cfg = registry.config
+    board = DeviceConfig(name="bang-led-2", kind="led", url="sim://", counters={"1": 2},
+                         options={"protocol": "modbus"})
+    registry.reconfigure(cfg.model_copy(update={"devices": [*cfg.devices, board]}))
+    wait_for(lambda: (registry.status_of("bang-led-2") or {}).get("state") == "ready", 15, "new board ready")
+    engine.issue("DATDAI", source="kiosk")
+    called = engine.call_next(2)
+    bus.publish([Event(QUEUE_STATE, engine.public_state())])
+    wait_for(lambda: registry.simulated_state("bang-led-2")["values"]["1"] == int(called["number"]), 8,
+             "the new board shows the number called at its counter")
+    added = registry.adapters["bang-led-2"]
+    # Removed: stopped and gone from the states; the untouched printer still knows its job.
+    registry.reconfigure(cfg)
+    wait_for(lambda: not any(d["name"].startswith("bang-led-2") for d in registry.summary()), 15, "board removed")
+    assert "bang-led-2" not in registry.sims and "bang-led-2" not in registry.adapters
+    wait_for(lambda: added.state == "closed", 5, "the removed board's driver stopped")
+    assert registry.printer is printer and registry.job_state(plan["job_id"])["state"] == "done"
+    assert registry.status_of("may-in")["state"] == "ready"
+    # Changed (another counter map): stopped and started again with the new settings.
+    old_adapter = registry.adapters["bang-led"]
+    moved = [d.model_copy(update={"counters": {"1": 2}}) if d.name == "bang-led" else d for d in cfg.devices]
+    registry.reconfigure(cfg.model_copy(update={"devices": moved}))
+    wait_for(lambda: registry.adapters.get("bang-led") not in (None, old_adapter), 15, "board restarted")
+    wait_for(lambda: (registry.status_of("bang-led/1") or {}).get("counter") == 2, 15, "new counter map")
+    assert registry.printer is printer

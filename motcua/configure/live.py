@@ -5,9 +5,10 @@ copy of it, checks the result with the office file's schema (the Vietnamese erro
 `motcua check-config`), refuses a change that would strand citizens (a field removed with
 people waiting, a counter removed while it serves someone), then, in this order: writes the
 office file of the data folder (`DATA/office.toml`, atomically: a temporary file renamed over
-it), hands the new configuration to every holder (settings, engine and its read models,
-calendar, announcer, auth and device tokens, dossier store, device layer), writes it into the
-database (`engine.sync_config()`), records the audit row, and publishes `config:changed` so
+it), hands the new configuration to every holder through its `reconfigure(new)` (settings,
+engine and its read models, calendar and announcer, auth and device tokens, dossier store,
+device layer: devices added, removed or changed are started and stopped in the background),
+writes it into the database (`engine.sync_config()`), records the audit row, and publishes `config:changed` so
 the open kiosks, consoles and TVs fetch what they show again.
 
 At start, `create_app` runs the office of `DATA/office.toml` when it exists (the running office
@@ -15,7 +16,6 @@ is kept across a restart); `motcua serve --config` only seeds a data folder with
 from __future__ import annotations
 
 import copy
-import dataclasses
 import logging
 import os
 import tempfile
@@ -31,6 +31,7 @@ from config.schema import OfficeConfig
 
 from ..errors import MotcuaError
 from ..events import CONFIG_CHANGED, QUEUE_CHANGED, Event
+from ..queue.reconfig import reconfigure as reconfigure_engine
 from ..store import tables as t
 from . import shared
 from .audit import AuditLog
@@ -292,42 +293,17 @@ class LiveConfig:
 
     # Every holder gets the new office --------------------------------------------------------
     def _install(self, new: OfficeConfig) -> None:
+        """Each holder takes the new office through its own `reconfigure` (the device layer
+        starts, stops and restarts the devices that changed on its own thread)."""
         svc = self.svc
         svc.settings.config = new
-        eng = svc.engine
-        cal = eng.calendar  # shared by the engine's read models and the dossier store
-        cal.tz, cal.hours, cal.always_open = ZoneInfo(new.office.timezone), new.hours, new.office.always_open
-        for holder in (eng, eng.views, eng.rows, eng.waits):
-            holder.config = new
-        for holder, cache in ((eng.rows, "_next_queries"), (eng.waits, "_cache")):  # built from the old office
-            c = getattr(holder, cache, None)
-            if hasattr(c, "clear"):
-                c.clear()
-        for stale in ("_stats", "_floor"):  # the wait estimator's figures of the old counters
-            if hasattr(eng.waits, stale):
-                setattr(eng.waits, stale, None)
-        names = dict(eng.ticket_json._names)  # removed fields keep their names on old tickets
-        names.update({f.code: f.name for f in new.fields})
-        eng.ticket_json._names = names
-        ann = eng.announce
-        if ann is not None and hasattr(ann, "config"):
-            ann.config = new.announcements
-            ann._cached.cache_clear()
-        auth = svc.auth
-        auth.config = new
-        auth._devices = {d.token: d for d in new.devices if d.token}
-        self.audit.tz = cal.tz
+        reconfigure_engine(svc.engine, new)  # its calendar is shared with the dossier store
+        svc.auth.reconfigure(new)
+        self.audit.tz = ZoneInfo(new.office.timezone)
         if svc.dossiers is not None:
-            svc.dossiers.config = new
-            svc.dossiers.office_name = new.office.short_name or new.office.name
-            svc.dossiers.column_mapping = dict(new.dossiers.column_mapping) or None
-        reg = svc.devices
-        if reg is not None:
-            ctx = dataclasses.replace(reg.ctx, config=new)
-            reg.ctx, reg.config = ctx, new
-            for part in (reg.bindings, reg.jobs):
-                if hasattr(part, "ctx"):
-                    part.ctx = ctx
+            svc.dossiers.reconfigure(new)
+        if svc.devices is not None:
+            svc.devices.reconfigure(new)
 
 
 def _name(cfg: OfficeConfig, code: str) -> str:

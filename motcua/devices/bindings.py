@@ -47,6 +47,23 @@ class Bindings:
             timer.cancel()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
+    def forget(self, name: str) -> None:
+        """A device stopped by a configuration change: no more work for it."""
+        with self._lock:
+            for devices in (self.keypads, self.boards, self.rating_boxes):
+                devices[:] = [(bus, amap) for bus, amap in devices if bus.name != name]
+            timers = [self._timers.pop(k) for k in [k for k in self._timers if k[0] == name]]
+        for timer in timers:
+            timer.cancel()
+        self.clear_shown({name})
+
+    def clear_shown(self, names: Any = None) -> None:
+        """Forget what the boards and keypads of `names` (all when None) are thought to show:
+        the next state is shown to them again."""
+        with self._lock:
+            for key in [k for k in self._shown if names is None or k[0] in names]:
+                del self._shown[key]
+
     def later(self, fn: Any, *args: Any) -> None:
         """Run fn(*args) on the device action pool (never on a driver's thread)."""
         try:

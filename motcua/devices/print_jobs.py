@@ -46,6 +46,10 @@ class PrintJobs:
     def attach(self, printer: TicketPrinter, name: str) -> None:
         self.printer, self.printer_name = printer, name
 
+    def detach(self) -> None:
+        """The printer was removed or changed by a configuration change (reconfigure)."""
+        self.printer, self.printer_name = None, ""
+
     # Planning (the route) ---------------------------------------------------------------
     def printer_ok(self) -> tuple[bool, str]:
         if self.printer is None:

@@ -12,9 +12,14 @@ Every device URL goes to its driver as configured: `sim://` (serial devices) and
 `virtual://` (printer) start the driver's simulated twin, a `folder://` camera reads files.
 A device that fails to start is reported `error`, is retried by its driver, and never
 stops the office.
+
+`reconfigure(new_config)` takes a changed office without a restart: on a background thread,
+devices whose configuration is unchanged keep running, removed ones are stopped (their states
+removed), new ones are started, changed ones are stopped and started again.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from dataclasses import dataclass
@@ -70,7 +75,11 @@ class DeviceRegistry:
         self.config = self.ctx.config
         self._lock = threading.Lock()
         self._status: dict[str, dict[str, Any]] = {}
-        self._stoppers: list[Callable[[], None]] = []
+        self._stoppers: list[Callable[[], None]] = []  # the registry's own (the agents' link)
+        self._life = threading.RLock()  # start, reconfigure and stop, one at a time
+        self._running: dict[str, DeviceConfig] = {}  # device name -> the configuration it runs with
+        self._dev_stoppers: dict[str, list[Callable[[], None]]] = {}
+        self._started = self._stopped = False
         self.adapters: dict[str, Any] = {}  # device name -> driver object
         self.sims: dict[str, Any] = {}  # device name -> simulated twin of a `sim://` device
         self.modem: Any = None  # the SMS modem's channel for the messages' outbox (modem.py)
@@ -90,31 +99,113 @@ class DeviceRegistry:
     # Life cycle -------------------------------------------------------------------------
     def start(self) -> None:
         """Start every configured device (each connects in its own threads)."""
+        with self._life:
+            if self._stopped or self._started:
+                return
+            cfg = self.config
+            for dev in cfg.devices:
+                if dev.kind not in SCREEN_KINDS:
+                    self._start_device(dev)
+            self.remote.start()
+            self._stoppers.append(self.remote.stop)
+            self._started = True
+            if self.config is not cfg:  # changed while starting
+                self._apply_devices()
+            self._show_counters()
+
+    def _start_device(self, dev: DeviceConfig) -> None:
+        """Start one device; what stops it is kept under its name (reconfigure stops it alone)."""
         starters = {"printer": self._start_printer, "keypad": self._start_keypad, "led": self._start_led,
                     "rating_box": self._start_rating_box, "scanner": self._start_scanner,
                     "camera": self._start_camera, "modem": self._start_modem}
-        for dev in self.config.devices:
-            if dev.kind in SCREEN_KINDS:
-                continue
+        self._running[dev.name] = dev
+        first = len(self._stoppers)
+        try:
             if dev.kind == "agent" or dev.agent:
                 self._start_remote(dev)
-                continue
-            starter = starters.get(dev.kind)
-            if starter is None:
+            elif (starter := starters.get(dev.kind)) is None:
                 self._set_status(dev.name, dev.kind, UNSUPPORTED, "Chưa hỗ trợ loại thiết bị này.")
-                continue
-            try:
+            else:
                 starter(dev)
-            except Exception as exc:  # noqa: BLE001 - a bad device never stops the office
-                log.exception("device %s failed to start", dev.name)
-                self._set_status(dev.name, dev.kind, DeviceState.ERROR, f"Không khởi động được: {exc}")
-        self.remote.start()
-        self._stoppers.append(self.remote.stop)
+        except Exception as exc:  # noqa: BLE001 - a bad device never stops the office
+            log.exception("device %s failed to start", dev.name)
+            self._set_status(dev.name, dev.kind, DeviceState.ERROR, f"Không khởi động được: {exc}")
+        finally:
+            self._dev_stoppers[dev.name] = self._stoppers[first:]
+            del self._stoppers[first:]
+
+    def _stop_device(self, name: str) -> None:
+        """Stop one device and forget it: its driver, its place in the bindings, its states."""
+        dev = self._running.pop(name, None)  # first: the states its driver still reports are ignored
+        for fn in reversed(self._dev_stoppers.pop(name, [])):
+            try:
+                fn()
+            except Exception:  # noqa: BLE001
+                log.exception("device %s: stop failed", name)
+        adapter = self.adapters.pop(name, None)
+        self.sims.pop(name, None)
+        self._units.pop(name, None)
+        self.bindings.forget(name)
+        if self.jobs.printer_name == name:
+            self.jobs.detach()
+        if dev is not None and dev.kind == "modem" and adapter is not None:
+            self.modem = None
+        if dev is not None and (dev.kind == "agent" or dev.agent):
+            self.remote.forget(name)
+        with self._lock:
+            gone = [k for k, v in self._status.items() if k == name or v.get("bus") == name]
+            for k in gone:
+                del self._status[k]
+        if gone:  # the administrator's screen reads the list again
+            self.ctx.bus.emit(DEVICE_STATUS, {"name": name, "kind": "removed", "state": "removed",
+                                              "state_label": "Đã gỡ khỏi cấu hình", "detail": "", "removed": True},
+                              ("staff",))
+        log.info("device %s stopped (no longer configured as it was)", name)
+
+    def _show_counters(self) -> None:
         if self.bindings.keypads or self.bindings.boards:
             try:  # boards and keypads show what each counter serves now (after a restart too)
                 self.bindings.show_counters(self.ctx.engine.public_state())
             except Exception:  # noqa: BLE001
-                log.exception("showing the counters on start failed")
+                log.exception("showing the counters failed")
+
+    def _alive(self, dev: DeviceConfig) -> bool:
+        """Whether `dev` (the very configuration a driver was started with) still runs."""
+        return self._running.get(dev.name) is dev
+
+    def reconfigure(self, new: OfficeConfig) -> threading.Thread | None:
+        """Take a changed office without a restart. The settings apply at once; the devices
+        are started and stopped on a background thread (never on a request's), which is
+        returned (None after stop()). It never waits for a device (nor for the lock the
+        device work holds)."""
+        self.ctx = dataclasses.replace(self.ctx, config=new)
+        self.config = new
+        for part in (self.bindings, self.jobs, self.remote, self.remote.blocks):
+            if hasattr(part, "ctx"):
+                part.ctx = self.ctx
+        if self._stopped:
+            return None
+        th = threading.Thread(target=self._apply_devices, name="motcua-devices-reconfigure", daemon=True)
+        th.start()
+        return th
+
+    def _apply_devices(self) -> None:
+        """Bring the running devices to the configured ones (the latest configuration)."""
+        with self._life:
+            if self._stopped or not self._started:  # start() takes the latest configuration
+                return
+            wanted = {d.name: d for d in self.config.devices if d.kind not in SCREEN_KINDS}
+            stale = [name for name, dev in self._running.items() if wanted.get(name) != dev]
+            for name in stale:
+                self._stop_device(name)
+            fresh = [dev for name, dev in wanted.items() if name not in self._running]
+            for dev in fresh:
+                self._start_device(dev)
+            self.remote.start()  # a new agent's job sweep (once)
+            if stale or fresh:
+                log.info("devices reconfigured: %d stopped, %d started", len(stale), len(fresh))
+                self.bindings.clear_shown()
+                self._show_counters()
 
     def start_in_background(self) -> threading.Thread:
         """start() on its own thread, so the server answers at once."""
@@ -123,15 +214,19 @@ class DeviceRegistry:
         return th
 
     def stop(self) -> None:
-        for unsubscribe in self._unsubscribe:
-            unsubscribe()
-        self.bindings.stop()
-        for fn in reversed(self._stoppers):
-            try:
-                fn()
-            except Exception:  # noqa: BLE001
-                log.exception("device stop failed")
-        self._stoppers.clear()
+        with self._life:
+            self._stopped = True
+            for unsubscribe in self._unsubscribe:
+                unsubscribe()
+            self.bindings.stop()
+            stoppers = [fn for name in self._running for fn in self._dev_stoppers.get(name, [])] + self._stoppers
+            for fn in reversed(stoppers):
+                try:
+                    fn()
+                except Exception:  # noqa: BLE001
+                    log.exception("device stop failed")
+            self._stoppers.clear()
+            self._dev_stoppers.clear()
 
     # Status -------------------------------------------------------------------------------
     def _set_status(self, name: str, kind: str, state: str, detail: str = "", **extra: Any) -> None:
@@ -160,6 +255,8 @@ class DeviceRegistry:
         amap = self._address_map(dev) if (dev.counters or dev.counter is not None) else {}
 
         def on_state(name: str, state: DeviceState, detail: str) -> None:
+            if not self._alive(dev):  # removed or replaced by reconfigure()
+                return
             if name == dev.name or ":" not in name:
                 self._set_status(dev.name, kind, state, detail)
             else:
@@ -209,6 +306,8 @@ class DeviceRegistry:
 
         def on_state(_name: str, state: DeviceState, detail: str) -> None:
             # The state says whether a fault stops printing; the driver's status() adds the queue.
+            if not self._alive(dev):  # removed or replaced by reconfigure()
+                return
             queued = printer.status().queued
             self._set_status(dev.name, "printer", state, detail, queued=queued)
 
@@ -296,9 +395,7 @@ class DeviceRegistry:
         was shown while it was away never reached them)."""
         names = {d.name for d in self.remote.owned_by(agent)}
         b = self.bindings
-        with b._lock:  # forget what we think they show
-            for key in [k for k in b._shown if k[0] in names]:
-                del b._shown[key]
+        b.clear_shown(names)  # forget what we think they show
         b.show_counters(self.ctx.engine.public_state())
 
     def _remote_input(self, dev: DeviceConfig, body: dict[str, Any]) -> None:

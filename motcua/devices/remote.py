@@ -129,6 +129,13 @@ class RemoteAgents:
         self.devices[dev.name] = dev
         self._set_status(dev.name, dev.kind, DeviceState.LOST, f"Máy trạm {dev.agent} chưa kết nối", agent=dev.agent)
 
+    def forget(self, name: str) -> None:
+        """An agent or an agent's device removed or changed by a configuration change."""
+        self.agents.pop(name, None)
+        self.devices.pop(name, None)
+        with self._lock:
+            self._units.pop(name, None)
+
     def attach_sender(self, send: Send) -> None:
         self._send = send
 

@@ -77,6 +77,12 @@ class DossierStore(DossierViews, DossierImports):
         self.live = live  # the live source, when [dossiers.live_source] is set
         self.pickup_returns: Any = None  # pickup.PickupReturns, installed by create_app
 
+    def reconfigure(self, new: Any) -> None:
+        """A changed office (configure/live.py): its name, fields and import column mapping."""
+        self.config = new
+        self.office_name = new.office.short_name or new.office.name
+        self.column_mapping = dict(new.dossiers.column_mapping) or None
+
     @classmethod
     def for_app(cls, services: Any) -> "DossierStore":
         """The app's store, built once in `create_app` (``services.dossiers``), with the

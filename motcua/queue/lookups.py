@@ -33,6 +33,11 @@ class Lookups:
         self._next_queries: dict[tuple[int, bool], Any] = {}
         self._booked = BookedTurn(for_update=store.is_postgres)
 
+    def reconfigure(self, new: OfficeConfig) -> None:
+        """A changed office: the next-ticket statements built from the old one are made again."""
+        self.config = new
+        self._next_queries.clear()
+
     def counter(self, number: int) -> CounterConfig:
         return counter_config(self.config, number)
 

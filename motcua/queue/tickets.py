@@ -54,6 +54,10 @@ class TicketJson:
         self._names = {f.code: f.name for f in config.fields}
         self._local = calendar.local
 
+    def reconfigure(self, new: OfficeConfig) -> None:
+        """A changed office: the new field names (a removed field keeps its name on old tickets)."""
+        self._names = {**self._names, **{f.code: f.name for f in new.fields}}
+
     def service_name(self, code: str) -> str:
         return self._names.get(code, code)
 
@@ -186,6 +190,11 @@ class WaitEstimator:
         """A visit ended: today's figures are read again next time."""
         self._stats = None
         self._floor = None
+
+    def reconfigure(self, new: OfficeConfig) -> None:
+        """A changed office: the figures of the old counters and fields are read again."""
+        self.config = new
+        self.forget()
 
     def _moved(self, event: Any) -> None:
         self._floor = None

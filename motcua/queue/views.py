@@ -59,6 +59,10 @@ class QueueViews:
         self.ticket_json = ticket_json if ticket_json is not None else TicketJson(config, calendar)
         self.waits = waits if waits is not None else WaitEstimator(store, config, clock=clock)
 
+    def reconfigure(self, new: OfficeConfig) -> None:
+        """A changed office (the calendar, ticket JSON and estimates are the engine's, reconfig.py)."""
+        self.config = new
+
     def _today(self) -> tuple[datetime, date]:
         now = self.clock()
         return now, self.calendar.business_date(now)

@@ -36,6 +36,12 @@ class CallAnnouncer:
         self.config = config
         self._cached = lru_cache(maxsize=cache_size)(self._build)
 
+    def reconfigure(self, new: Any) -> None:
+        """A changed office (``new``: OfficeConfig): its announcement settings; sentences made
+        with the old ones are forgotten."""
+        self.config = new.announcements
+        self._cached.cache_clear()
+
     def _build(self, number: str, counter: int) -> tuple[str, tuple[str, ...]]:
         try:
             a = call_announcement(number, counter, self.config)
