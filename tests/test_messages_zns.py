@@ -84,7 +84,7 @@ def test_zns_sends_the_template_with_the_office_token(app, zalo):
     near, called = zalo.requests
     assert near["token"] == TOKEN and near["path"] == "/message/template"
     assert near["body"]["phone"] == "84912345678" and near["body"]["template_id"] == "301"
-    assert near["body"]["template_data"] == {"co_quan": "TTPVHCC phường Hòa Bình", "so_thu_tu": mine["number"],
+    assert near["body"]["template_data"] == {"co_quan": "Trung tâm Phục vụ hành chính công phường Hòa Bình", "so_thu_tu": mine["number"],
                                              "so_nguoi_truoc": "1"}
     assert called["body"]["template_id"] == "302"
     assert called["body"]["template_data"]["quay"] == "1"
