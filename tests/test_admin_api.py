@@ -62,6 +62,8 @@ CALLS = [
     ("POST", "/api/v1/admin/staff/quay7/active", {"active": False}),
     ("GET", "/api/v1/admin/devices", None),
     ("PUT", "/api/v1/admin/devices/danh-gia-quay-2", {"options": {"timeout_s": 20}}),
+    ("POST", "/api/v1/admin/devices", {"name": "bang-led-moi", "kind": "led", "url": "sim://", "counters": {"1": 3}}),
+    ("DELETE", "/api/v1/admin/devices/bang-led-moi", None),
     ("GET", "/api/v1/admin/config.toml", None), ("POST", "/api/v1/admin/config/import?dry_run=1", "EXPORT"),
     ("GET", "/api/v1/admin/audit", None), ("GET", "/api/v1/admin/audit.csv", None),
     ("DELETE", "/api/v1/admin/counters/7", None), ("DELETE", "/api/v1/admin/fields/CUTRU", None),
@@ -218,6 +220,90 @@ def test_a_device_added_through_the_admin_api_runs_without_a_restart(tmp_path):
         r = admin("POST", "/api/v1/admin/config/import", json={"toml": exported})
         assert r.status_code == 200, r.get_data(as_text=True)
         wait_for(lambda: not any(n.startswith("bang-led-moi") for n in listed()), 60, "the board removed")
+    finally:
+        svc.close()
+
+
+def test_an_administrator_adds_changes_and_removes_a_device(tmp_path):
+    """Issue 12, devices: a simulated LED board added on the devices page runs at once (ready in
+    /api/v1/devices), its connection can be changed, it can be removed; a wrong kind or address
+    is refused in Vietnamese (422), a name already used 409, staff 403; the audit log lists it all."""
+    from config import load_config
+    from helpers import wait_for
+    from motcua.app import Settings, create_app
+
+    data = tmp_path / "data"
+    for sub in ("printer", "camera"):
+        (data / sub).mkdir(parents=True, exist_ok=True)
+    path = write_rating_config(tmp_path / "cfg")
+    path.write_text(path.read_text(encoding="utf-8").replace("{data}", str(data)), encoding="utf-8")
+    app = create_app(Settings(config=load_config(path), data_dir=data, testing=True, background_jobs=False))
+    svc = app.extensions["motcua"]
+    try:
+        admin = _admin(app)
+        c = app.test_client()
+        staff = {"Authorization": f"Bearer {_token(c, 'quay1')}"}
+
+        def listed() -> dict[str, dict]:
+            return {d["name"]: d for d in admin("GET", "/api/v1/devices").get_json()}
+
+        board = {"name": "bang-led-quay-3", "kind": "led", "url": "sim://", "counters": {"1": 3},
+                 "options": {"protocol": "modbus"}}
+        assert c.post("/api/v1/admin/devices", json=board, headers=staff).status_code == 403
+        assert c.post("/api/v1/admin/devices", json=board).status_code == 401
+        r = admin("POST", "/api/v1/admin/devices", json={**board, "kind": "may-pha-ca-phe"})
+        assert r.status_code == 422 and "Loại thiết bị" in r.get_json()["message"] and "Bảng LED" in r.get_json()["message"]
+        r = admin("POST", "/api/v1/admin/devices", json={**board, "url": "usb://04b8:0202"})
+        assert r.status_code == 422 and "Địa chỉ kết nối" in r.get_json()["message"] and "sim://" in r.get_json()["message"]
+        r = admin("POST", "/api/v1/admin/devices", json={**board, "name": "Bảng LED 3"})
+        assert r.status_code == 422 and "Tên thiết bị" in r.get_json()["message"]
+        r = admin("POST", "/api/v1/admin/devices", json={**board, "counters": {"1": 99}})
+        assert r.status_code == 422 and "99" in r.get_json()["message"]
+        assert "bang-led-quay-3" not in {d.name for d in svc.config.devices}  # nothing half-applied
+        r = admin("POST", "/api/v1/admin/devices", json={**board, "name": "bang-led-quay"})
+        assert r.status_code == 409 and "Đã có thiết bị" in r.get_json()["message"]
+
+        r = admin("POST", "/api/v1/admin/devices", json=board)
+        assert r.status_code == 201, r.get_data(as_text=True)
+        new = wait_for(lambda: (d := listed().get("bang-led-quay-3")) and d["state"] == "ready" and d, 60,
+                       "the new board ready without a restart")
+        assert new["state_label"] == "Sẵn sàng" and listed()["bang-led-quay"]["state"] == "ready"
+        assert 'name = "bang-led-quay-3"' in (data / "office.toml").read_text(encoding="utf-8")
+        r = admin("POST", "/api/v1/admin/devices/bang-led-quay-3/test", json={"action": "test_call"})
+        assert r.status_code == 202
+        wait_for(lambda: "8888" in str(svc.devices.simulated_state("bang-led-quay-3")), 30, "8888 on the new board")
+
+        # A serial address written as on the printer's hint becomes the port the driver opens.
+        r = admin("PUT", "/api/v1/admin/devices/bang-led-quay-3", json={"url": "serial:///dev/ttyUSB7"})
+        assert r.status_code == 200 and r.get_json()["url"] == "/dev/ttyUSB7"
+        wait_for(lambda: (listed().get("bang-led-quay-3") or {}).get("state") not in (None, "ready"), 60,
+                 "the board restarted on its new port")
+        r = admin("PUT", "/api/v1/admin/devices/bang-led-quay-3", json={"kind": "printer"})
+        assert r.status_code == 422 and "Không đổi được" in r.get_json()["message"]
+        assert c.delete("/api/v1/admin/devices/bang-led-quay-3", headers=staff).status_code == 403
+
+        # A kiosk gets its token from the server.
+        r = admin("POST", "/api/v1/admin/devices", json={"name": "kiosk-2", "kind": "kiosk"})
+        assert r.status_code == 201 and len(r.get_json()["token"]) >= 16
+        kiosk = {"Authorization": f"Bearer {r.get_json()['token']}"}
+        assert c.get("/api/v1/devices", headers=kiosk).status_code == 200
+
+        assert admin("DELETE", "/api/v1/admin/devices/bang-led-quay-3").status_code == 200
+        assert admin("DELETE", "/api/v1/admin/devices/kiosk-2").status_code == 200
+        wait_for(lambda: not any(n.startswith("bang-led-quay-3") for n in listed()), 60, "the board removed")
+        assert c.get("/api/v1/devices", headers=kiosk).status_code == 401  # its token opens nothing now
+        assert admin("DELETE", "/api/v1/admin/devices/bang-led-quay-3").status_code == 404
+        assert "bang-led-quay-3" not in (data / "office.toml").read_text(encoding="utf-8")
+
+        entries = admin("GET", "/api/v1/admin/audit?limit=20").get_json()["entries"]
+        acts = [(e["action"], e["target"]) for e in entries]
+        assert ("device.add", "bang-led-quay-3") in acts and ("device.delete", "bang-led-quay-3") in acts
+        add = next(e for e in entries if e["action"] == "device.add" and e["target"] == "bang-led-quay-3")
+        upd = next(e for e in entries if e["action"] == "device.update")
+        gone = next(e for e in entries if e["action"] == "device.delete" and e["target"] == "kiosk-2")
+        assert add["after"]["url"] == "sim://" and "Bảng LED" in add["summary"]
+        assert upd["before"]["url"] == "sim://" and upd["after"]["url"] == "/dev/ttyUSB7"
+        assert gone["before"]["token"] == "(đã đặt)"  # a credential never goes into the log
     finally:
         svc.close()
 

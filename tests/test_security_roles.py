@@ -93,7 +93,7 @@ ROUTES: dict[str, frozenset[str]] = {
         "config", "office", "hours", "settings", "fields", "field_add", "field_update", "field_delete", "counters",
         "counter_add", "counter_update", "counter_delete", "staff", "staff_add", "staff_update", "staff_password",
         "staff_active", "devices", "device_update", "device_test", "config_export", "config_import", "audit",
-        "audit_csv", "procedures_import")},
+        "audit_csv", "procedures_import", "device_add", "device_delete")},
 }
 # Pages behind the staff sign-in (cookie): everyone without it is sent to the sign-in page.
 SIGNED_PAGES = {"counter.console", "counter.overview", "admin_reports.reports_page"}

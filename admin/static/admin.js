@@ -6,9 +6,9 @@
   var main = document.getElementById("admin-main");
   var page = main ? main.dataset.page : "";
   var A = "/api/v1/admin";
-  var KINDS = { printer: "Máy in vé", camera: "Camera đọc mã", keypad: "Bàn phím gọi số", led: "Bảng LED",
-    rating_box: "Hộp đánh giá", scanner: "Máy quét mã", kiosk: "Kiosk lấy số", display: "Màn hình TV",
-    rating: "Máy tính bảng đánh giá", agent: "Máy trạm thiết bị" };
+  var KINDS = { printer: "Máy in phiếu", camera: "Camera quét mã", scanner: "Máy quét mã vạch", keypad: "Bàn phím gọi số",
+    led: "Bảng LED", rating_box: "Hộp đánh giá", modem: "Modem SMS", kiosk: "Máy lấy số (kiosk)",
+    display: "Màn hình phòng chờ", rating: "Máy tính bảng đánh giá", agent: "Máy tính có thiết bị (agent)" };
   var ROLES = { staff: "Cán bộ quầy", admin: "Quản trị" };
 
   function req(method, path, body) { return api.request(method, path, body); }
@@ -377,52 +377,7 @@
     form(null); load();
   }
 
-  // Devices ---------------------------------------------------------------------------------------------
-  function devices() {
-    var OPTION_FIELDS = {
-      kiosk: [["idle_seconds", "Về màn hình đầu sau (giây)", "number"], ["browse_idle_seconds", "Về màn hình đầu khi tra cứu (giây)", "number"], ["lang", "Ngôn ngữ", "select", [["vi", "Tiếng Việt"], ["en", "Tiếng Anh"]]]],
-      display: [["counters", "Chỉ hiện các quầy", "text"], ["fields", "Chỉ hiện các lĩnh vực", "text"], ["voice", "Đọc số", "checkbox"], ["chime", "Chuông báo", "checkbox"]],
-      rating: [["timeout_s", "Thời gian hiện câu hỏi (giây)", "number"], ["accept_within_s", "Nhận đánh giá trong (giây)", "number"]]
-    };
-    OPTION_FIELDS.rating_box = OPTION_FIELDS.rating;
-    function settings(d) {
-      var specs = (OPTION_FIELDS[d.kind] || []).map(function (o) {
-        var v = (d.options || {})[o[0]];
-        return { name: o[0], label: o[1], type: o[2], options: o[3] ? [["", "Mặc định"]].concat(o[3]) : undefined, value: Array.isArray(v) ? v.join(", ") : v };
-      });
-      $("device-settings").classList.remove("hidden");
-      $("device-settings-name").textContent = d.name;
-      buildForm($("device-form"), specs, "Lưu cài đặt", function (v) {
-        var opts = {};
-        specs.forEach(function (s) {
-          var x = v[s.name];
-          if (s.type === "checkbox") { opts[s.name] = x; } else if (x !== "") { opts[s.name] = s.type === "number" ? Number(x) : x; } else { opts[s.name] = null; }
-        });
-        return req("PUT", A + "/devices/" + encodeURIComponent(d.name), { options: opts }).then(function () { say("Đã lưu cài đặt " + d.name + "."); load(); }, fail);
-      });
-    }
-    function act(d, action) {
-      req("POST", A + "/devices/" + encodeURIComponent(d.name) + "/test", { action: action }).then(function (r) { say(r.message); }, fail);
-    }
-    function load() {
-      req("GET", A + "/devices").then(function (data) {
-        rows($("devices-full").tBodies[0], data.devices, function (d) {
-          var buttons = [];
-          if (d.kind === "printer") { buttons.push(["In thử", "test_print"]); }
-          if (d.kind === "led") { buttons.push(["Gọi thử", "test_call"]); }
-          if (d.simulated) { buttons.push(["Rút ra (mô phỏng)", "unplug"], ["Cắm lại (mô phỏng)", "replug"]); }
-          var cell = el("td", {}, buttons.map(function (b) { return el("button", { "class": "btn small secondary", type: "button", text: b[0], on: { click: function () { act(d, b[1]); } } }); }));
-          if (OPTION_FIELDS[d.kind]) { cell.appendChild(el("button", { "class": "btn small secondary", type: "button", text: "Cài đặt", on: { click: function () { settings(d); } } })); }
-          var state = stateCell(d);
-          if (d.detail) { state.appendChild(el("details", {}, [el("summary", { text: "Chi tiết kỹ thuật" }), el("span", { "class": "muted", text: d.detail })])); }
-          return el("tr", {}, [td(d.name), td(KINDS[d.kind] || d.kind), td(d.counter ? "Quầy " + d.counter : "—"), state, cell]);
-        }, "Văn phòng chưa khai báo thiết bị nào.");
-      }, fail);
-    }
-    var r = realtime();
-    r.on("device:status", load); r.on("config:changed", load);
-    load();
-  }
+  // Devices: admin-devices.js (window.MotcuaAdmin).
 
   // Notices -----------------------------------------------------------------------------------------------
   function notices() {
@@ -589,7 +544,9 @@
     input.parentNode.insertBefore(el("span", { "class": "file-pick" }, [pick, " ", name]), input.nextSibling);
   });
 
-  var PAGES = { index: home, office: office, fields: fields, counters: counters, staff: staff, devices: devices,
+  window.MotcuaAdmin = { A: A, KINDS: KINDS, req: req, $: $, el: el, say: say, fail: fail, td: td, rows: rows,
+    buildForm: buildForm, stateCell: stateCell, realtime: realtime };
+  var PAGES = { index: home, office: office, fields: fields, counters: counters, staff: staff,
     notices: notices, imports: imports, voice: voice, audit: audit };
   if (PAGES[page]) { PAGES[page](); }
 })();

@@ -1,6 +1,7 @@
 """The JSON API (`/api/v1`), as written in shared/contract.md and docs/api.md."""
 from . import (  # noqa: F401  (each module adds its routes to the blueprint)
     admin_routes,
+    admin_routes_devices,
     admin_routes_import,
     admin_routes_ops,
     alert_routes,

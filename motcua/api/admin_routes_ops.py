@@ -1,5 +1,6 @@
 """The administrator's API, continued: staff accounts, devices (settings, test print, test call
-on an LED board, unplug/replug of simulated twins), the office file (export, check, restore)
+on an LED board, unplug/replug of simulated twins; adding, changing and removing one is in
+admin_routes_devices.py), the office file (export, check, restore)
 and the audit log (JSON, CSV). Administrators only."""
 from __future__ import annotations
 
@@ -135,36 +136,9 @@ def admin_devices():
         st = status.get(d["name"], {})
         out.append({**d, "state": st.get("state"), "state_label": st.get("state_label"),
                     "detail": st.get("detail", ""), "simulated": str(d.get("url", "")).startswith(("sim://", "virtual"))})
-    return jsonify({"devices": out})
+    from ..configure.devices import kinds
 
-
-@bp.put("/admin/devices/<name>")
-@require("admin")
-def admin_device_update(name: str):
-    """The kiosk, display and rating settings: `{"options": {...}}` (and `counter`)."""
-    cfg = services().config
-    dev = next((d for d in public_config(cfg)["devices"] if d["name"] == name), None)
-    if dev is None:
-        raise ApiError("unknown_device", f"Không có thiết bị tên '{name[:40]}'.", 404)
-    body = _object(json_body(), "Thiết bị")
-    unknown = sorted(set(body) - {"options", "counter"})
-    if unknown:
-        raise ApiError("invalid", f"Chỉ sửa được 'options' và 'counter' của thiết bị (không sửa: {', '.join(unknown)}).",
-                       422)
-
-    def edit(raw: dict[str, Any]) -> None:
-        for d in raw["devices"]:
-            if d["name"] == name:
-                if "options" in body:
-                    opts = {k: v for k, v in dict(d.get("options") or {}).items() if v is not None}
-                    d["options"] = {**opts, **_object(body["options"], "options")}
-                if "counter" in body:
-                    d["counter"] = body["counter"]
-
-    before = {k: dev.get(k) for k in ("options", "counter")}
-    cfg = change(edit, action="device.update", target=name, summary=f"Sửa cài đặt thiết bị {name}", before=before,
-                 after={**before, **body})
-    return jsonify(next(d for d in public_config(cfg)["devices"] if d["name"] == name))
+    return jsonify({"devices": out, "kinds": kinds()})
 
 
 @bp.post("/admin/devices/<name>/test")

@@ -173,3 +173,23 @@ def test_notices_with_a_schedule_and_urgent_first_on_the_tv(srv, context_factory
     expect(rows).to_have_count(1)
     expect(rows.nth(0)).to_contain_text("Chưa có thông báo nào")
     expect(tv.locator("#ticker")).to_be_hidden()
+
+
+def test_an_administrator_adds_and_removes_a_simulated_led_board(srv, context_factory):
+    """The devices page: "Thêm thiết bị" (kind from the Vietnamese list, the address hint of the
+    kind) adds a simulated LED board that shows ready; "Xoá" asks first, then removes it."""
+    admin = _admin_page(context_factory, srv.url, viewport={"width": 1366, "height": 768})
+    admin.get_by_test_id("menu-devices").click()
+    form = admin.get_by_test_id("device-add-form")
+    form.locator("select[name=kind]").select_option(label="Bảng LED")
+    expect(form).to_contain_text("thiết bị mô phỏng: sim://")
+    form.get_by_test_id("device-name").fill("bang-led-quay-9")
+    form.get_by_test_id("device-url").fill("sim://")
+    form.locator("select[name=counter]").select_option("2")
+    form.get_by_role("button", name="Thêm thiết bị").click()
+    row = admin.locator("#devices-full tr[data-device='bang-led-quay-9']")
+    expect(row).to_contain_text("Sẵn sàng", timeout=60_000)
+    admin.once("dialog", lambda d: d.accept() if "Xoá thiết bị bang-led-quay-9" in d.message else d.dismiss())
+    row.get_by_role("button", name="Xoá").click()
+    expect(admin.locator("#admin-msg")).to_contain_text("Đã xoá thiết bị bang-led-quay-9")
+    expect(row).to_have_count(0)
