@@ -185,11 +185,9 @@ def test_device_tests_are_queued_for_the_devices(tmp_path):
         svc.close()
 
 
-def test_a_device_added_through_the_admin_api_runs_without_a_restart(tmp_path):
-    """Issue 12: a new LED board in a restored office file is started by the running server
-    (ready in /api/v1/devices); removed again, it is gone from the list."""
+def _app_with_devices(tmp_path):
+    """The rating office with its simulated devices (printer, camera, LED board...) running."""
     from config import load_config
-    from helpers import wait_for
     from motcua.app import Settings, create_app
 
     data = tmp_path / "data"
@@ -197,7 +195,15 @@ def test_a_device_added_through_the_admin_api_runs_without_a_restart(tmp_path):
         (data / sub).mkdir(parents=True, exist_ok=True)
     path = write_rating_config(tmp_path / "cfg")
     path.write_text(path.read_text(encoding="utf-8").replace("{data}", str(data)), encoding="utf-8")
-    app = create_app(Settings(config=load_config(path), data_dir=data, testing=True, background_jobs=False))
+    return create_app(Settings(config=load_config(path), data_dir=data, testing=True, background_jobs=False))
+
+
+def test_a_device_added_through_the_admin_api_runs_without_a_restart(tmp_path):
+    """Issue 12: a new LED board in a restored office file is started by the running server
+    (ready in /api/v1/devices); removed again, it is gone from the list."""
+    from helpers import wait_for
+
+    app = _app_with_devices(tmp_path)
     svc = app.extensions["motcua"]
     try:
         admin = _admin(app)
@@ -228,16 +234,9 @@ def test_an_administrator_adds_changes_and_removes_a_device(tmp_path):
     """Issue 12, devices: a simulated LED board added on the devices page runs at once (ready in
     /api/v1/devices), its connection can be changed, it can be removed; a wrong kind or address
     is refused in Vietnamese (422), a name already used 409, staff 403; the audit log lists it all."""
-    from config import load_config
     from helpers import wait_for
-    from motcua.app import Settings, create_app
 
-    data = tmp_path / "data"
-    for sub in ("printer", "camera"):
-        (data / sub).mkdir(parents=True, exist_ok=True)
-    path = write_rating_config(tmp_path / "cfg")
-    path.write_text(path.read_text(encoding="utf-8").replace("{data}", str(data)), encoding="utf-8")
-    app = create_app(Settings(config=load_config(path), data_dir=data, testing=True, background_jobs=False))
+    app = _app_with_devices(tmp_path)
     svc = app.extensions["motcua"]
     try:
         admin = _admin(app)
@@ -268,7 +267,7 @@ def test_an_administrator_adds_changes_and_removes_a_device(tmp_path):
         new = wait_for(lambda: (d := listed().get("bang-led-quay-3")) and d["state"] == "ready" and d, 60,
                        "the new board ready without a restart")
         assert new["state_label"] == "Sẵn sàng" and listed()["bang-led-quay"]["state"] == "ready"
-        assert 'name = "bang-led-quay-3"' in (data / "office.toml").read_text(encoding="utf-8")
+        assert 'name = "bang-led-quay-3"' in (svc.settings.data_dir / "office.toml").read_text(encoding="utf-8")
         r = admin("POST", "/api/v1/admin/devices/bang-led-quay-3/test", json={"action": "test_call"})
         assert r.status_code == 202
         wait_for(lambda: "8888" in str(svc.devices.simulated_state("bang-led-quay-3")), 30, "8888 on the new board")
@@ -293,7 +292,7 @@ def test_an_administrator_adds_changes_and_removes_a_device(tmp_path):
         wait_for(lambda: not any(n.startswith("bang-led-quay-3") for n in listed()), 60, "the board removed")
         assert c.get("/api/v1/devices", headers=kiosk).status_code == 401  # its token opens nothing now
         assert admin("DELETE", "/api/v1/admin/devices/bang-led-quay-3").status_code == 404
-        assert "bang-led-quay-3" not in (data / "office.toml").read_text(encoding="utf-8")
+        assert "bang-led-quay-3" not in (svc.settings.data_dir / "office.toml").read_text(encoding="utf-8")
 
         entries = admin("GET", "/api/v1/admin/audit?limit=20").get_json()["entries"]
         acts = [(e["action"], e["target"]) for e in entries]
