@@ -31,7 +31,7 @@ def make_app(tmp_path, db_url, office_config):
                                   testing=True, start_devices=True, background_jobs=False))
         made.append(app)
         svc = app.extensions["motcua"]
-        wait_for(lambda: (svc.devices.status_of("modem-sms") or {}).get("state") == "ready", 20, "modem ready")
+        wait_for(lambda: (svc.devices.status_of("modem-sms") or {}).get("state") == "ready", 60, "modem ready")
         return app
 
     yield make
@@ -80,15 +80,15 @@ def test_opted_in_citizen_gets_near_called_and_ready_messages_in_order(make_app)
     _call(svc)  # 2 ahead: "your turn is near"
     near = (f"{OFFICE}: Số {mine['number']} sắp đến lượt, trước ông/bà còn 2 người. "
             f"Xin mời đến gần quầy số 1 hoặc 4.")
-    assert wait_for(lambda: sim.texts(), 20, "the near-turn SMS") == [near]
+    assert wait_for(lambda: sim.texts(), 60, "the near-turn SMS") == [near]
     for _ in range(3):
         _call(svc)
     called = f"{OFFICE}: Mời công dân có số {mine['number']} đến quầy số 1."
-    wait_for(lambda: len(sim.texts()) == 2, 20, "the called SMS")
+    wait_for(lambda: len(sim.texts()) == 2, 60, "the called SMS")
     svc.engine.finish(1, dossiers=[code])
     svc.dossiers.set_status(code, 9)
     ready = f"{OFFICE}: Hồ sơ {code} đã có kết quả. Mời ông/bà mang giấy hẹn đến bộ phận Một cửa để nhận."
-    wait_for(lambda: len(sim.texts()) == 3, 20, "the ready SMS")
+    wait_for(lambda: len(sim.texts()) == 3, 60, "the ready SMS")
     assert sim.texts() == [near, called, ready]
     assert {m.number for m in sim.messages} == {"+84912345678"}
     # UCS-2: 70 characters in one SMS, 67 per part of a longer one; sent in parts, joined.
@@ -174,7 +174,8 @@ def test_erase_older_than_removes_numbers_and_messages(make_app):
     t = svc.engine.issue("HOTICH")
     _opt_in(client, t)
     _call(svc)
-    wait_for(lambda: len(svc.devices.sims["modem-sms"].texts()) == 2, 20, "the near and called messages")
+    # Called at once: the called SMS is sure; a near-turn SMS may or may not come before it.
+    wait_for(lambda: any("đến quầy" in t for t in svc.devices.sims["modem-sms"].texts()), 60, "the called message")
     with svc.store.write() as conn:
         assert erase_older_than(conn, svc.settings.clock() - timedelta(days=1)) == 0
     with svc.store.write() as conn:
