@@ -16,4 +16,7 @@ def sign_in(context_factory, base_url: str, username: str, counter: int, passwor
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     expect(page).to_have_url(re.compile(rf"/counter/{counter}$"))
+    # The address changes when the console's page arrives, before its scripts have run:
+    # wait for the whole page (scripts included) as a member of staff would before clicking.
+    page.wait_for_load_state("load")
     return page
