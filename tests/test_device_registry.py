@@ -240,3 +240,23 @@ def test_reconfigure_starts_stops_and_keeps_devices_without_a_restart(office):
     wait_for(lambda: registry.adapters.get("bang-led") not in (None, old_adapter), 15, "board restarted")
     wait_for(lambda: (registry.status_of("bang-led/1") or {}).get("counter") == 2, 15, "new counter map")
     assert registry.printer is printer
+
+
+def test_a_second_printer_kept_in_reserve_prints_when_the_first_is_removed(office):
+    """Only one ticket printer is used; a second one configured is kept in reserve, and when
+    the administrator removes the first, the kiosk's tickets come out of the second."""
+    registry, engine, _bus, _heard, tmp = office
+    cfg = registry.config
+    spare = DeviceConfig(name="may-in-2", kind="printer", url=f"virtual://?dir={tmp / 'printer2'}")
+    registry.reconfigure(cfg.model_copy(update={"devices": [*cfg.devices, spare]}))
+    wait_for(lambda: "dự phòng" in (registry.status_of("may-in-2") or {}).get("detail", ""), 15,
+             "the second printer is shown as the spare")
+    first = registry.printer
+    registry.reconfigure(cfg.model_copy(update={"devices": [d for d in cfg.devices if d.name != "may-in"] + [spare]}))
+    wait_for(lambda: registry.printer not in (None, first), 15, "the spare printer took over")
+    wait_for(lambda: (registry.status_of("may-in-2") or {}).get("state") == "ready", 15, "the spare is ready")
+    plan = registry.plan_print()
+    ticket = engine.issue("LDTBXH", source="kiosk", print_job=plan["job_id"], url="http://motcua.test/t/{token}")
+    wait_for(lambda: (registry.job_state(plan["job_id"]) or {}).get("state") == "done", 15, "printed on the spare")
+    files = wait_for(lambda: sorted((tmp / "printer2").glob("*.bin")), 5, "the spare's paper")
+    assert escpos_decode(files[-1].read_bytes()).qr_payloads == [f"http://motcua.test/t/{ticket['token']}"]

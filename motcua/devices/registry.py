@@ -78,6 +78,7 @@ class DeviceRegistry:
         self._stoppers: list[Callable[[], None]] = []  # the registry's own (the agents' link)
         self._life = threading.RLock()  # start, reconfigure and stop, one at a time
         self._running: dict[str, DeviceConfig] = {}  # device name -> the configuration it runs with
+        self._standby: set[str] = set()  # a second printer or modem: kept in reserve, used when the first goes
         self._dev_stoppers: dict[str, list[Callable[[], None]]] = {}
         self._started = self._stopped = False
         self.adapters: dict[str, Any] = {}  # device name -> driver object
@@ -137,6 +138,7 @@ class DeviceRegistry:
     def _stop_device(self, name: str) -> None:
         """Stop one device and forget it: its driver, its place in the bindings, its states."""
         dev = self._running.pop(name, None)  # first: the states its driver still reports are ignored
+        self._standby.discard(name)
         for fn in reversed(self._dev_stoppers.pop(name, [])):
             try:
                 fn()
@@ -198,6 +200,7 @@ class DeviceRegistry:
             stale = [name for name, dev in self._running.items() if wanted.get(name) != dev]
             for name in stale:
                 self._stop_device(name)
+            self._promote_standby()
             fresh = [dev for name, dev in wanted.items() if name not in self._running]
             for dev in fresh:
                 self._start_device(dev)
@@ -206,6 +209,21 @@ class DeviceRegistry:
                 log.info("devices reconfigured: %d stopped, %d started", len(stale), len(fresh))
                 self.bindings.clear_shown()
                 self._show_counters()
+
+    def _promote_standby(self) -> None:
+        """A printer or modem kept in reserve takes the place of the one just removed: it is
+        forgotten here and started again with the fresh devices (in the configuration's order)."""
+        free = {"printer": self.jobs.printer is None, "modem": self.modem is None}
+        for name in [n for n in self._standby if n in self._running]:
+            dev = self._running[name]
+            if not free.get(dev.kind):
+                continue
+            if dev.agent:  # the agent's side forgets it too
+                self._stop_device(name)
+            else:  # it never ran: nothing to stop
+                self._standby.discard(name)
+                self._running.pop(name)
+                self._dev_stoppers.pop(name, None)
 
     def start_in_background(self) -> threading.Thread:
         """start() on its own thread, so the server answers at once."""
@@ -299,7 +317,8 @@ class DeviceRegistry:
     # Starting each kind ---------------------------------------------------------------------
     def _start_printer(self, dev: DeviceConfig) -> None:
         if self.jobs.printer is not None:
-            self._set_status(dev.name, dev.kind, UNSUPPORTED, "Chỉ dùng một máy in vé; thiết bị này bị bỏ qua.")
+            self._standby.add(dev.name)
+            self._set_status(dev.name, dev.kind, UNSUPPORTED, "Chỉ dùng một máy in vé; máy này để dự phòng.")
             return
         opts = dev.options
         profile = get_profile(opts.profile, force_raster=opts.force_raster)
@@ -366,7 +385,8 @@ class DeviceRegistry:
         from .modem import ModemChannel, make_modem
 
         if self.modem is not None:
-            self._set_status(dev.name, dev.kind, UNSUPPORTED, "Chỉ dùng một modem gửi tin nhắn; thiết bị này bị bỏ qua.")
+            self._standby.add(dev.name)
+            self._set_status(dev.name, dev.kind, UNSUPPORTED, "Chỉ dùng một modem gửi tin nhắn; modem này để dự phòng.")
             return
         modem = make_modem(dev, self._state_cb(dev, "modem"))
         self.adapters[dev.name] = modem
@@ -386,6 +406,8 @@ class DeviceRegistry:
         if dev.kind == "printer":
             if self.jobs.printer is None:
                 self.jobs.attach(RemotePrinter(self.remote, dev), dev.name)  # type: ignore[arg-type]
+            else:
+                self._standby.add(dev.name)
         elif dev.kind in ("keypad", "led", "rating_box"):
             lists = {"keypad": b.keypads, "led": b.boards, "rating_box": b.rating_boxes}
             lists[dev.kind].append((RemoteBus(self.remote, dev), self._address_map(dev)))
