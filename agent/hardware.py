@@ -4,12 +4,20 @@ kept, when the server is down at start), through the same drivers the server use
 Every driver reports through `on_state(name, state, detail)` (drivers/state.py); key presses,
 ratings and codes read go to `on_input`. URLs may be replaced on this PC (`--device
 NAME=URL`), e.g. `win32://` for the installed Windows printer (win32.py).
+
+While the link to the server is down (`set_link`), a key press or a code read is dropped: sent
+minutes later it would call a citizen, or open a dossier on the kiosk, when nobody expects it.
+A rating is kept (at most `agentproto.KEEP_RATING_S`) and sent once the link is back with its
+age (`age_s`), so the server rates the visit the box was lit for (docs/agents.md).
 """
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from typing import Any, Callable
 
+import agentproto as proto
 from drivers.camera import CameraScanner
 from drivers.printer import BigText, Cut, Feed, PrintDocument, QRCode, Rule, Text, TicketPrinter, get_profile
 from drivers.serialdev import KeypadBus, LedBoardBus, RatingBoxBus, SerialScanner
@@ -19,6 +27,7 @@ log = logging.getLogger(__name__)
 OnState = Callable[[str, str, str, str, str], None]  # (device, kind, state, detail, unit on its bus or "")
 OnInput = Callable[[dict[str, Any]], None]
 OnJob = Callable[[str, str, "str | None"], None]
+LINK_WATCH_S = 0.25
 
 
 def document_from_wire(title: str, blocks: list[dict[str, Any]]) -> PrintDocument:
@@ -59,6 +68,10 @@ class Hardware:
         self.buses: dict[str, Any] = {}
         self.kinds: dict[str, str] = {}
         self.config: list[dict[str, Any]] = []
+        self._link_up: Callable[[], bool] | None = None
+        self._kept: list[tuple[float, dict[str, Any]]] = []  # (monotonic time pressed, rating) while offline
+        self._kept_lock = threading.Lock()
+        self._last_states: dict[tuple[str, str], tuple[str, str, str]] = {}  # (device, unit) -> (kind, state, detail)
 
     def running(self) -> bool:
         return bool(self.kinds)
@@ -68,19 +81,21 @@ class Hardware:
         if devices == self.config and self.running():
             return
         self.stop()
+        with self._kept_lock:
+            self._last_states.clear()
         self.config = devices
         for dev in devices:
             try:
                 self._start(dev)
             except Exception as exc:  # noqa: BLE001 - a bad device never stops the others
                 log.exception("device %s failed to start", dev.get("name"))
-                self.on_state(dev["name"], dev.get("kind", ""), "error", f"Không khởi động được: {exc}", "")
+                self._report(dev["name"], dev.get("kind", ""), "error", f"Không khởi động được: {exc}", "")
 
     def _state_cb(self, dev: dict[str, Any]) -> Callable[[str, Any, str], None]:
         def cb(name: str, state: Any, detail: str) -> None:
             # A unit on a bus reports as "<bus>:<kind>:<address>" (drivers/state.py).
             unit = name.rsplit(":", 1)[-1] if ":" in name and name != dev["name"] else ""
-            self.on_state(dev["name"], dev["kind"], str(state), detail, unit)
+            self._report(dev["name"], dev["kind"], str(state), detail, unit)
         return cb
 
     def _start(self, dev: dict[str, Any]) -> None:
@@ -104,28 +119,80 @@ class Hardware:
         amap = _amap(dev)
         if kind == "keypad":
             bus: Any = KeypadBus(url, sorted(amap), name=name, on_state=self._state_cb(dev),
-                                 on_key=lambda a, k: self.on_input({"device": name, "action": "key", "address": a,
+                                 on_key=lambda a, k: self._input({"device": name, "action": "key", "address": a,
                                                                     "key": k}))
         elif kind == "led":
             bus = LedBoardBus(url, opts.get("protocol", "modbus"), units=sorted(amap), name=name,
                               on_state=self._state_cb(dev))
         elif kind == "rating_box":
             bus = RatingBoxBus(url, sorted(amap), name=name, on_state=self._state_cb(dev),
-                               on_rating=lambda a, lv: self.on_input({"device": name, "action": "rating",
+                               on_rating=lambda a, lv: self._input({"device": name, "action": "rating",
                                                                       "address": a, "level": lv}))
         elif kind == "scanner":
             bus = SerialScanner(url, name=name, on_state=self._state_cb(dev),
-                                on_code=lambda code: self.on_input({"device": name, "action": "scan", "code": code}))
+                                on_code=lambda code: self._input({"device": name, "action": "scan", "code": code}))
         elif kind == "camera":
             bus = CameraScanner(url, name=name, on_state=self._state_cb(dev),
-                                on_code=lambda code, _sym: self.on_input({"device": name, "action": "scan",
+                                on_code=lambda code, _sym: self._input({"device": name, "action": "scan",
                                                                           "code": code}),
                                 symbologies=tuple(opts.get("symbologies") or ("code128", "qrcode")))
         else:
-            self.on_state(name, kind, "error", "Máy trạm chưa hỗ trợ loại thiết bị này.", "")
+            self._report(name, kind, "error", "Máy trạm chưa hỗ trợ loại thiết bị này.", "")
             return
         self.buses[name] = bus
         bus.start()
+
+    # The link: input while it is down, states when it is back -----------------------------------
+    def set_link(self, is_up: Callable[[], bool]) -> None:
+        """How to know whether the server link is up (the agent's `linked`). Without it every
+        input is handed on at once. With it: while the link is down, key presses and codes read
+        are dropped, ratings kept; when it is back, the kept ratings are sent with their age and
+        every device's state is told again (a state that changed while the link was being set
+        up would otherwise never reach the server)."""
+        self._link_up = is_up
+        threading.Thread(target=self._watch_link, name="agent-link-watch", daemon=True).start()
+
+    def _input(self, body: dict[str, Any]) -> None:
+        if self._link_up is None or self._link_up():
+            self.on_input(body)
+            return
+        if body.get("action") != "rating":
+            log.warning("link to the server is down: %s on %s dropped", body.get("action"), body.get("device"))
+            return
+        with self._kept_lock:
+            self._kept.append((time.monotonic(), body))
+            del self._kept[:-proto.KEEP_RATINGS]
+        log.info("link to the server is down: rating on %s kept", body.get("device"))
+
+    def _watch_link(self) -> None:
+        was_up = False
+        while True:
+            time.sleep(LINK_WATCH_S)
+            up = bool(self._link_up and self._link_up())
+            if up and not was_up:
+                with self._kept_lock:
+                    states = list(self._last_states.items())
+                for (name, unit), (kind, state, detail) in states:
+                    self.on_state(name, kind, state, detail, unit)
+            was_up = up
+            if up:
+                self._send_kept()
+
+    def _send_kept(self) -> None:
+        with self._kept_lock:
+            kept, self._kept = self._kept, []
+        now = time.monotonic()
+        for pressed, body in kept:
+            age = now - pressed
+            if age > proto.KEEP_RATING_S:
+                log.info("rating on %s kept too long (%.0f s): dropped", body.get("device"), age)
+                continue
+            self.on_input({**body, "age_s": round(age, 1)})
+
+    def _report(self, name: str, kind: str, state: str, detail: str, unit: str) -> None:
+        with self._kept_lock:
+            self._last_states[(name, unit)] = (kind, state, detail)
+        self.on_state(name, kind, state, detail, unit)
 
     def stop(self) -> None:
         for name, bus in list(self.buses.items()):

@@ -50,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     from .link import Agent
 
     agent = Agent(args.server, args.token, Path(args.data), overrides=overrides, local_port=args.local_port or None)
+    agent.hw.set_link(agent.linked.is_set)  # input while the link is down: keys dropped, ratings kept
     done = threading.Event()
 
     def _stop(_sig: int, _frame: object) -> None:

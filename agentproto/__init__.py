@@ -30,7 +30,8 @@ BLOCKS = "offline:blocks"        # {"business_date", "blocks": [BLOCK_GRANT]}: n
 STATE = "device:state"           # {"device", "kind", "state", "detail", "unit"?: address on its bus, "queued"?}
 JOB = "print:state"              # {"job_id", "state": queued|printing|done|failed, "error"}
 JOBS_KNOWN = "print:known"       # {"jobs": {job_id: state}}: what the agent's journal holds (on connect)
-INPUT = "device:input"           # {"device", "action": "key"|"rating"|"scan", "address"?, "key"?, "level"?, "code"?}
+INPUT = "device:input"           # {"device", "action": "key"|"rating"|"scan", "address"?, "key"?, "level"?, "code"?,
+#                                   "age_s"?: a rating kept while the link was down, pressed that many seconds ago}
 REFILL = "offline:refill"        # {}: a block runs low, ask for more -> ack BLOCKS body
 HANDOVER = "offline:handover"    # {"tickets": [OFFLINE_TICKET]} -> ack {"ok", "results": [{"uid", "ticket_id", "number"}]}
 
@@ -40,6 +41,11 @@ HANDOVER = "offline:handover"    # {"tickets": [OFFLINE_TICKET]} -> ack {"ok", "
 # BLOCK_GRANT: {"field", "business_date": "YYYY-MM-DD", "first": n, "last": n, "numbers": {str(n): "1012"}}
 #   the n-th tickets of the day first..last of that field, reserved for this agent only
 # OFFLINE_TICKET: {"uid", "field", "n", "number", "business_date", "issued_at": ISO-8601 UTC, "priority"}
+
+# Input while the link is down: key presses and codes read are dropped (never replayed later);
+# ratings are kept, at most this many for at most this long, and sent with their "age_s".
+KEEP_RATINGS = 50
+KEEP_RATING_S = 600.0
 
 JOB_STATES = ("queued", "printing", "done", "failed")
 FINAL_JOB_STATES = ("done", "failed")
