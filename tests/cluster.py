@@ -389,3 +389,15 @@ class Cluster:
         self.nginx.stop()
         for s in self.servers:
             s.stop()
+
+
+class OfficeCluster(Cluster):
+    """A cluster of `motcua serve --config <office file>` processes (an office of the test's
+    own, e.g. with device agents), on one database and one Redis channel, nginx in front."""
+
+    def __init__(self, server_factory, tmp_path: Path, db_url: str, redis_url: str, config: Path, n: int = 2,
+                 extra_env: dict[str, str] | None = None):
+        def make(data_dir: Path, env: dict[str, str]):
+            return server_factory(data_dir, env=env, args=["serve", "--config", str(config)])
+
+        super().__init__(make, tmp_path, db_url, redis_url, n=n, extra_env=extra_env)

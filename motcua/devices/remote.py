@@ -31,7 +31,9 @@ from config.schema import DeviceConfig
 from drivers.printer import BigText, Cut, Feed, PrintDocument, QRCode, Rule, Text
 from drivers.state import DeviceState
 
+from ..events import QUEUE_STATE, TICKET_FINISHED
 from ..store import tables as t
+from .agent_links import AgentLinks
 from .offline import OfflineBlocks
 
 log = logging.getLogger(__name__)
@@ -104,7 +106,10 @@ class RemoteAgents:
     def __init__(self, ctx: Any, set_status: Callable[..., None], on_job: Callable[[str, str, str | None], None],
                  on_input: Callable[[DeviceConfig, dict[str, Any]], None]):
         self.ctx = ctx
-        self._set_status = set_status
+        self.links = AgentLinks(self, set_status)  # with several server processes (agent_links.py)
+        self._set_status = self.links.set_status
+        self._shown_calls: dict[tuple[str, str], list[Any]] = {}  # (device, address) -> the last show sent
+        self._unsubscribe: list[Callable[[], None]] = []
         self._on_job = on_job  # PrintJobs.on_job: the print_jobs row and `print:job`
         self._on_input = on_input
         self.agents: dict[str, DeviceConfig] = {}
@@ -142,10 +147,17 @@ class RemoteAgents:
     def start(self) -> None:
         if self.agents and self._thread is None:
             self._thread = threading.Thread(target=self._sweep_loop, name="motcua-agent-jobs", daemon=True)
+            bus = self.ctx.bus
+            self._unsubscribe = [
+                bus.subscribe(self.links.on_queue_state, names=[QUEUE_STATE], label="devices-agents-following"),
+                bus.subscribe(self.links.on_ticket_finished, names=[TICKET_FINISHED], label="devices-agents-visits")]
             self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self.links.stop()
 
     def owned_by(self, agent: str) -> list[DeviceConfig]:
         return [d for d in self.devices.values() if d.agent == agent]
@@ -159,6 +171,8 @@ class RemoteAgents:
         """An agent came (back); it asks its configuration next (HELLO -> config())."""
         with self._lock:
             self._sids[agent] = sid
+            self._forget_shown(agent)
+        self.links.linked(agent)  # the other processes see it linked here
         self._set_status(agent, "agent", DeviceState.READY, "Máy trạm đã kết nối")
 
     def config(self, agent: str) -> dict[str, Any]:
@@ -180,6 +194,8 @@ class RemoteAgents:
             if self._sids.get(agent) != sid:
                 return  # an older connection of an agent that is already back
             self._sids.pop(agent, None)
+            self._forget_shown(agent)
+        self.links.unlinked(agent)
         self._set_status(agent, "agent", DeviceState.LOST, "Mất kết nối với máy trạm")
         for dev in self.owned_by(agent):
             self._set_status(dev.name, dev.kind, DeviceState.LOST, f"Mất kết nối với máy trạm {agent}", agent=agent)
@@ -220,14 +236,53 @@ class RemoteAgents:
         self._set_status(dev.name, dev.kind, state, detail, agent=agent, **extra)
 
     def on_input(self, agent: str, body: dict[str, Any]) -> None:
+        """A key press, rating or code read on an agent's device: as from a local one (the
+        registry's bindings). A rating the agent kept while the link was down comes with its
+        age: it rates the visit the box was lit for, never a later one."""
         dev = self.devices.get(str(body.get("device") or ""))
-        if dev is not None and dev.agent == agent:
-            self._on_input(dev, body)
+        if dev is None or dev.agent != agent:
+            return
+        age = body.get("age_s")
+        if body.get("action") == "rating" and dev.kind == "rating_box" and isinstance(age, (int, float)) \
+                and not isinstance(age, bool):
+            self._kept_rating(dev, body, float(age))
+            return
+        self._on_input(dev, body)
+
+    def _kept_rating(self, dev: DeviceConfig, body: dict[str, Any], age: float) -> None:
+        from ..errors import MotcuaError
+        from ..ratings import PROMPT_GRACE_S, rating_settings, record_rating_for_ticket
+
+        amap = {int(a): int(c) for a, c in dev.counters.items()} or ({1: dev.counter} if dev.counter else {})
+        try:
+            counter = amap.get(int(body["address"]))
+            level = str(body["level"])[:20]
+        except (KeyError, TypeError, ValueError):
+            counter = None
+        if counter is None or not 0 <= age <= proto.KEEP_RATING_S:
+            log.warning("bad kept rating from agent device %s: %r", dev.name, body)
+            return
+        pressed = self.ctx.engine.clock() - timedelta(seconds=age)
+        v = t.visits.c
+        with self.ctx.store.read() as conn:  # the visit that ended last before the press (the box lit for it)
+            visit = conn.execute(select(v.ticket_id, v.ended_at).where(
+                v.counter == counter, v.outcome == "done", v.ended_at <= pressed + timedelta(seconds=2))
+                .order_by(v.ended_at.desc(), v.id.desc()).limit(1)).first()
+        lit_for = rating_settings(self.ctx.config, counter).prompt_timeout_s + PROMPT_GRACE_S
+        if visit is None or (pressed - visit.ended_at).total_seconds() > lit_for:
+            log.info("%s: rating pressed %.0f s ago at counter %s matches no visit", dev.name, age, counter)
+            return
+        try:
+            record_rating_for_ticket(self.ctx, visit.ticket_id, level, f"rating_box:{dev.name}", only_counter=counter)
+        except MotcuaError as exc:
+            log.info("%s: kept rating at counter %s refused: %s", dev.name, counter, exc.message)
 
     def on_known(self, agent: str, body: dict[str, Any]) -> None:
         """The agent's journal (on connect): settle what it finished, then send what it lacks."""
         known = body.get("jobs") if isinstance(body, dict) else None
         known = known if isinstance(known, dict) else {}
+        with self._lock:
+            self._forget_shown(agent)  # its boards started again: blank
         for job_id, state in known.items():
             if state in proto.FINAL_JOB_STATES:
                 self.job_progress(agent, {"job_id": job_id, "state": state,
@@ -312,14 +367,15 @@ class RemoteAgents:
                 self._in_flight.pop(row.job_id, None)
 
     def job_info(self, job_id: str) -> _JobInfo | None:
-        with self._lock:
-            info = self._jobs.get(job_id)
-        if info is not None:
-            return info
+        """The job's state: its print_jobs row first (the process holding the agent's link may
+        be another one, and it writes the row), else what this process knows."""
         with self.ctx.store.read() as conn:
             row = conn.execute(select(t.print_jobs.c.state, t.print_jobs.c.error)
                                .where(t.print_jobs.c.id == job_id)).first()
-        return _JobInfo(row.state, row.error or None) if row else None
+        if row is not None:
+            return _JobInfo(row.state, row.error or None)
+        with self._lock:
+            return self._jobs.get(job_id)
 
     def _sweep_loop(self) -> None:
         while not self._stop.wait(SWEEP_S):
@@ -329,7 +385,9 @@ class RemoteAgents:
                 log.exception("agent job sweep failed")
 
     def sweep(self) -> None:
-        """Jobs past their time: failed and reported (a job never waits forever)."""
+        """Jobs past their time: failed and reported (a job never waits forever). Jobs for an
+        agent linked to this process, written by any process, not sent yet: sent. Then the
+        links shared with the other processes (agent_links.py)."""
         now = datetime.now(timezone.utc)
         with self.ctx.store.read() as conn:
             rows = list(conn.execute(select(t.agent_jobs).where(t.agent_jobs.c.finished.is_(False))))
@@ -344,6 +402,10 @@ class RemoteAgents:
                 secs = f"{row.timeout_s:g}".replace(".", ",")
                 self._progress(row.job_id, "failed", f"Không in được vé sau {secs} giây chờ: "
                                f"mất kết nối với máy trạm {row.agent}")
+            elif row.delivered_at is None and self.is_connected(row.agent):
+                self._deliver(row.agent, row)  # e.g. a ticket issued through another process
+        if self.ctx is not None:
+            self.links.tick()
 
     # Twins, boards, keypads --------------------------------------------------------------
     def simulate(self, name: str, fault: str | None) -> None:
@@ -352,7 +414,20 @@ class RemoteAgents:
             raise ValueError(f"máy trạm {dev.agent} chưa kết nối")
 
     def call(self, dev: DeviceConfig, method: str, args: list[Any]) -> None:
-        self._emit(str(dev.agent), proto.CALL, {"device": dev.name, "method": method, "args": args})
+        key = (dev.name, str(args[0]) if args else "")
+        with self._lock:
+            if method == "show" and self._shown_calls.get(key) == args:
+                return  # shown already over this link (a whole state shown again sends only changes)
+        if self._emit(str(dev.agent), proto.CALL, {"device": dev.name, "method": method, "args": args}) \
+                and method == "show":
+            with self._lock:
+                self._shown_calls[key] = list(args)
+
+    def _forget_shown(self, agent: str) -> None:
+        """(under the lock) The agent's boards show nothing we know of: send everything again."""
+        names = {d.name for d in self.owned_by(agent)}
+        for key in [k for k in self._shown_calls if k[0] in names]:
+            del self._shown_calls[key]
 
     # Offline issuing --------------------------------------------------------------------------
     def grant_blocks(self, agent: str) -> dict[str, Any]:

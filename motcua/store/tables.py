@@ -303,6 +303,17 @@ agent_handovers = Table(
     Column("created_at", UTCDateTime, nullable=False),
 )
 
+# Several server processes (0011): the process holding an agent's link (its `holder` id, a
+# heartbeat `seen_at`) and the states of the agent's devices as reported to it, read by the
+# other processes for their device lists (motcua/devices/remote.py).
+agent_links = Table(
+    "agent_links", metadata,
+    Column("agent", String(40), primary_key=True),
+    Column("holder", String(40), nullable=False),
+    Column("seen_at", UTCDateTime, nullable=False),
+    Column("states", JSON, nullable=False),
+)
+
 # Appointments (issue 15, docs/booking.md): one row per booking; status booked -> checked_in /
 # late (checked in after the window: a normal ticket) / cancelled / no_show (never checked in).
 bookings = Table(
