@@ -383,3 +383,23 @@ def test_a_check_in_stopped_before_its_ticket_is_tried_again_within_seconds(offi
     r = c.post(f"/api/v1/appointments/{b['code']}/check-in", headers=kiosk)
     assert r.status_code == 201 and r.get_json()["booking"]["status"] == "checked_in"
     assert _tickets_of(svc, "booking") == [r.get_json()["ticket"]["id"]]
+
+
+def test_one_ticket_belongs_to_one_booking_even_if_two_links_race(office, clock):
+    """Two check-ins linking the same ticket at the same moment (each saw it free) cannot both
+    win: the database keeps one booking per ticket, and the loser is told it was not linked."""
+    from sqlalchemy import update
+    from sqlalchemy.exc import IntegrityError
+
+    from motcua.store import tables as t
+
+    app = office()
+    c = app.test_client()
+    svc = app.extensions["motcua"]
+    codes = [_book(c, start="09:00", phone=f"090000000{i}").get_json()["code"].replace("-", "") for i in (1, 2)]
+    tk = svc.engine.issue("HOTICH", source="booking")
+    with svc.store.write() as conn:
+        conn.execute(update(t.bookings).where(t.bookings.c.code == codes[0]).values(ticket_id=tk["id"]))
+    with pytest.raises(IntegrityError):  # a second link of the same ticket, as a racing check-in would write it
+        with svc.store.write() as conn:
+            conn.execute(update(t.bookings).where(t.bookings.c.code == codes[1]).values(ticket_id=tk["id"]))

@@ -350,11 +350,14 @@ class Bookings:
     def _link(self, booking_id: int, ticket_id: int, late: bool, now: datetime) -> bool:
         """checking_in -> checked_in / late with its ticket; False when it was not checking in."""
         taken = exists(select(_bk.id).where(_bk.ticket_id == ticket_id))
-        with self.store.write() as conn:
-            return conn.execute(update(t.bookings).where(
-                _bk.id == booking_id, _bk.status == "checking_in", _bk.ticket_id.is_(None), ~taken)
-                .values(status="late" if late else "checked_in", ticket_id=ticket_id, checked_in_at=now,
-                        updated_at=now)).rowcount == 1
+        try:
+            with self.store.write() as conn:
+                return conn.execute(update(t.bookings).where(
+                    _bk.id == booking_id, _bk.status == "checking_in", _bk.ticket_id.is_(None), ~taken)
+                    .values(status="late" if late else "checked_in", ticket_id=ticket_id, checked_in_at=now,
+                            updated_at=now)).rowcount == 1
+        except IntegrityError:  # another booking took this ticket at the same moment (unique index)
+            return False
 
     def _recover(self, booking_id: int, ticket: Callable[[int], dict[str, Any] | None]) -> CheckIn | None:
         """The ticket a check-in issued but never linked (the process stopped, the link failed),

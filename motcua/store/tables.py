@@ -339,7 +339,7 @@ bookings = Table(
     Index("ix_bookings_slot", "field", "slot_start"),
     Index("ix_bookings_phone", "phone", "business_date"),
     Index("ix_bookings_day", "business_date", "status"),
-    Index("ix_bookings_ticket", "ticket_id"),
+    Index("ix_bookings_ticket", "ticket_id", unique=True),  # one booking per ticket (0012)
 )
 
 # One row per slot or phone number that bookings lock while they count (an upsert takes the
