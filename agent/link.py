@@ -29,7 +29,7 @@ OFFLINE_JOB = "off-"  # job ids of tickets printed offline (not the server's job
 
 class Agent:
     def __init__(self, server: str, token: str, data_dir: Path, *, overrides: dict[str, str] | None = None,
-                 local_port: int | None = None, retry_max_s: float = 5.0):
+                 local_port: int | None = None, retry_max_s: float = 1.0):
         self.server, self.token = server.rstrip("/"), token
         self.journal = Journal(data_dir)
         self.desk = OfflineDesk(self.journal)
