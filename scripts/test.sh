@@ -39,4 +39,12 @@ if command -v redis-server >/dev/null 2>&1; then
 fi
 
 export CHROMIUM_PATH="${CHROMIUM_PATH:-$(command -v chromium || true)}"
-exec .venv/bin/python -m pytest "$@"
+# Two test processes (pytest-xdist), a test module's tests in one of them: most tests wait on
+# servers, browsers and sockets, so two run in about half the time even on two cores.
+# MOTCUA_TEST_WORKERS=0 runs everything in this process (or pass your own -n).
+workers=(-n "${MOTCUA_TEST_WORKERS:-2}" --dist loadscope)
+for a in "$@"; do
+  case "$a" in -n|-n[0-9]*|--numprocesses*|--pdb) workers=() ;; esac
+done
+[ "${MOTCUA_TEST_WORKERS:-2}" = "0" ] && workers=()
+exec .venv/bin/python -m pytest "${workers[@]}" "$@"
