@@ -66,8 +66,11 @@ def _page(template: str, title: str, **extra: Any):
         return _login_page(nxt=request.path)
     if user.role != "admin":
         return render_template("admin/forbidden.html", office=svc.config.office, user=user), 403
+    # The page's realtime connection signs in with a token of the user's session (Socket.IO
+    # does not read the cookie): without it the page would hear only what the public hears.
+    live = {"token": svc.auth.issue_token(user)}
     return render_template(f"admin/{template}", office=svc.config.office, user=user, menu=MENU, title=title,
-                           active=request.endpoint, **extra)
+                           active=request.endpoint, live=live, **extra)
 
 
 @bp.get("/admin")

@@ -120,8 +120,7 @@
     if (d.simulated) { return "Mô phỏng"; }
     return /^(folder|file):/.test(d.url || "") && d.kind === "camera" ? "Ảnh trong thư mục (thử nghiệm)" : d.url;
   }
-  function load() {
-    req("GET", A + "/devices").then(function (data) {
+  var load = M.latest(A + "/devices", function (data) {
       kinds = data.kinds || [];
       M.rows($("devices-full").tBodies[0], data.devices, function (d) {
         var buttons = [];
@@ -137,8 +136,7 @@
         return el("tr", { "data-device": d.name }, [td(d.name), td(kindInfo(d.kind).label), td(connection(d), "muted"), td(where), state, cell]);
       }, "Văn phòng chưa khai báo thiết bị nào.");
       if (!$("device-add-form").elements.length) { addForm(); }
-    }, fail);
-  }
+  });
 
   req("GET", A + "/counters").then(function (d) { counters = d.counters || []; load(); }, fail);
   var r = M.realtime();

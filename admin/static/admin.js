@@ -12,6 +12,16 @@
   var ROLES = { staff: "Cán bộ quầy", admin: "Quản trị" };
 
   function req(method, path, body) { return api.request(method, path, body); }
+  // A list read again on every event: on a busy server the answers may come back out of order.
+  // Only the answer to the newest question is shown; an older one arriving late never puts
+  // back a state that is no longer true.
+  function latest(path, show, onError) {
+    var asked = 0, shown = 0;
+    return function () {
+      var n = ++asked;
+      return req("GET", path).then(function (d) { if (n > shown) { shown = n; show(d); } }, onError || fail);
+    };
+  }
   function $(id) { return document.getElementById(id); }
   function el(tag, attrs, kids) {
     var e = document.createElement(tag);
@@ -125,19 +135,17 @@
   }
   var rt = null;
   function realtime() {
-    if (!rt) { rt = new MotcuaRealtime({ connEl: $("conn") }); }
+    if (!rt) { rt = new MotcuaRealtime({ token: (window.MOTCUA_ADMIN || {}).token, connEl: $("conn") }); }
     return rt;
   }
 
   // Overview ------------------------------------------------------------------------------------
   function home() {
-    function devices() {
-      req("GET", A + "/devices").then(function (d) {
-        rows($("devices").tBodies[0], d.devices, function (x) {
-          return el("tr", {}, [td(x.name), td(KINDS[x.kind] || x.kind), stateCell(x)]);
-        }, "Văn phòng chưa khai báo thiết bị nào.");
-      }, fail);
-    }
+    var devices = latest(A + "/devices", function (d) {
+      rows($("devices").tBodies[0], d.devices, function (x) {
+        return el("tr", {}, [td(x.name), td(KINDS[x.kind] || x.kind), stateCell(x)]);
+      }, "Văn phòng chưa khai báo thiết bị nào.");
+    });
     function queue(s) {
       rows($("queue").tBodies[0], s.services || [], function (x) { return el("tr", {}, [td(x.name), td(x.waiting, "num")]); });
       rows($("counters-now").tBodies[0], s.counters || [], function (c) {
@@ -398,8 +406,7 @@
       $("notice-cancel").classList.toggle("hidden", !n);
       if (n) { form.elements.text.focus(); }
     }
-    function load() {
-      req("GET", "/api/v1/notices/all").then(function (d) {
+    var load = latest("/api/v1/notices/all", function (d) {
         rows($("notices").tBodies[0], d.notices, function (n) {
           return el("tr", { "data-notice": n.id, "data-state": n.state, "class": n.priority === "urgent" ? "urgent" : "" }, [
             td(n.text), td(n.priority_label), td(span(n)),
@@ -410,8 +417,7 @@
                 req("DELETE", "/api/v1/notices/" + n.id).then(function () { say("Đã gỡ thông báo."); if (editing && editing.id === n.id) { edit(null); } load(); }, fail);
               } } })])]);
         }, "Chưa có thông báo nào.");
-      }, fail);
-    }
+    });
     // "07:30 02/09/2026" (office time, as the list shows it) -> "2026-09-02T07:30"; "" -> null.
     function parseWhen(text, what) {
       var t = text.trim();
@@ -544,7 +550,7 @@
     input.parentNode.insertBefore(el("span", { "class": "file-pick" }, [pick, " ", name]), input.nextSibling);
   });
 
-  window.MotcuaAdmin = { A: A, KINDS: KINDS, req: req, $: $, el: el, say: say, fail: fail, td: td, rows: rows,
+  window.MotcuaAdmin = { A: A, KINDS: KINDS, req: req, latest: latest, $: $, el: el, say: say, fail: fail, td: td, rows: rows,
     buildForm: buildForm, stateCell: stateCell, realtime: realtime };
   var PAGES = { index: home, office: office, fields: fields, counters: counters, staff: staff,
     notices: notices, imports: imports, voice: voice, audit: audit };

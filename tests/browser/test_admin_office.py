@@ -193,3 +193,55 @@ def test_an_administrator_adds_and_removes_a_simulated_led_board(srv, context_fa
     row.get_by_role("button", name="Xoá").click()
     expect(admin.locator("#admin-msg")).to_contain_text("Đã xoá thiết bị bang-led-quay-9")
     expect(row).to_have_count(0)
+
+
+def test_a_late_answer_never_puts_an_older_device_state_back(srv, context_factory):
+    """The devices list is read again on every device event; answers may come back out of
+    order on a busy server. An older answer arriving last must not show a state that is no
+    longer true (seen: a board shown "Đang kết nối" for good although it was ready)."""
+    token = requests.post(srv.url + "/api/v1/auth/token", json={"username": "admin", "password": "motcua-demo"},
+                          timeout=10).json()["token"]
+    api = {"Authorization": "Bearer " + token}
+    listed = requests.get(srv.url + "/api/v1/admin/devices", headers=api, timeout=10).json()["devices"]
+    sims = [d["name"] for d in listed if d.get("simulated") and d["kind"] in ("keypad", "led", "rating_box", "scanner")]
+    first, second = sims[0], sims[1]
+    admin = _admin_page(context_factory, srv.url, viewport={"width": 1366, "height": 768})
+    admin.get_by_test_id("menu-devices").click()
+    row = admin.locator(f"#devices-full tr[data-device='{second}']")
+    expect(row).to_contain_text("Sẵn sàng", timeout=60_000)
+
+    held = []
+
+    def hold_the_first(route):
+        if route.request.method == "GET" and not held:
+            held.append((route, route.fetch()))  # the list as it is now ...
+        else:
+            route.continue_()
+
+    admin.route(re.compile(r"/api/v1/admin/devices$"), hold_the_first)
+
+    def unplug(name):
+        r = requests.post(f"{srv.url}/api/v1/admin/devices/{name}/test", json={"action": "unplug"}, headers=api,
+                          timeout=10)
+        assert r.status_code in (200, 202), r.text
+
+    try:
+        unplug(first)  # an event: the page asks for the list (that answer is held back)
+        for _ in range(600):  # up to a minute for the page to ask (polling, Playwright's events flow meanwhile)
+            if held:
+                break
+            admin.wait_for_timeout(100)
+        assert held, "the page asked for the list after the device event"
+        unplug(second)  # ... then the second device is unplugged and shown so
+        expect(row).not_to_contain_text("Sẵn sàng", timeout=60_000)
+        shown = row.inner_text()
+        route, old = held[0]
+        with admin.expect_response(re.compile(r"/api/v1/admin/devices$")) as answer:
+            route.fulfill(response=old)  # ... and only now does the older answer arrive
+        answer.value.finished()
+        admin.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        assert row.inner_text() == shown, "the older answer put back a state that is no longer true"
+    finally:
+        for name in (first, second):
+            requests.post(f"{srv.url}/api/v1/admin/devices/{name}/test", json={"action": "replug"}, headers=api,
+                          timeout=10)
