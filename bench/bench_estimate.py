@@ -1,7 +1,9 @@
 """Wait estimates, measured: a simulated office day replayed through the real engine.
 
-An in-process `QueueEngine` (SQLite in a temporary directory, a fake clock, no HTTP) runs the
-commune sample office (config/samples/commune.toml, its real opening hours) through one Monday:
+An in-process `QueueEngine` (SQLite in a temporary directory, a fake clock, no HTTP) runs a
+sample office through one Monday, within its real opening hours: the commune
+(config/samples/commune.toml, 4 counters, the default) or, with `--office province`, the province
+centre (config/samples/province.toml, 20 counters, 13 fields, about 400 tickets a day):
 
 - citizens arrive at random (Poisson) with a rate per field and hour of the day, some of them
   priority citizens;
@@ -16,7 +18,8 @@ ticket called. Printed: the median absolute error as a share of the real wait (w
 one minute count as one minute, so that "0 minutes" against "20 seconds" is not an infinite
 error), and the share of real waits inside the range shown. Targets: < 20 % and >= 90 %.
 
-Usage: .venv/bin/python bench/bench_estimate.py [--seeds 1,2] [--scale 1.0] [--verbose] [--bound]
+Usage: .venv/bin/python bench/bench_estimate.py [--office commune|province] [--seeds 1,2] [--scale 1.0]
+       [--verbose] [--bound]
 Bounded: in-process, in a temporary directory; about half a minute per day on a laptop.
 """
 from __future__ import annotations
@@ -42,13 +45,77 @@ from motcua.store import Store  # noqa: E402
 TZ = timezone(timedelta(hours=7))
 DAY = datetime(2026, 11, 23, tzinfo=TZ)  # a Monday
 
-# Citizens per hour at the busiest level (1.0) of each field, and the minutes a visit takes
-# (mean, coefficient of variation), for the commune sample's fields.
+# Commune: citizens per hour at the busiest level (1.0) of each field, and the minutes a visit
+# takes (mean, coefficient of variation), for the commune sample's fields.
 ARRIVALS_PER_HOUR = {"HOTICH": 13.0, "DATDAI": 5.0, "XAYDUNG": 2.0, "LDTBXH": 4.0, "HKD": 3.0, "TRAKQ": 6.0}
 SERVICE_MIN = {"HOTICH": (6.0, 0.5), "DATDAI": (7.0, 0.5), "XAYDUNG": (8.0, 0.6), "LDTBXH": (6.0, 0.5),
                "HKD": (5.0, 0.5), "TRAKQ": (3.0, 0.4)}
 # Level of arrivals by local hour (the office is open 07:30-11:30 and 13:30-17:00).
 HOURLY_LEVEL = {7: 0.7, 8: 1.3, 9: 1.2, 10: 0.9, 11: 0.5, 13: 0.6, 14: 1.1, 15: 1.0, 16: 0.6}
+
+# Province centre (config/samples/province.toml: 20 counters, 13 fields, open 07:00-11:30 and
+# 13:30-17:00). 30,000 dossiers a half year (about 124 working days) are about 240 a day; with
+# about 80 % handed in at a counter (the rest online or by post) and enquiries and supplements
+# adding a quarter, the receiving fields take about 240 tickets a day; about half the results are
+# collected in person (110 Trả kết quả tickets) and 45 citizens come for copies certified.
+# Tickets a day per field (the mix: land the largest share, then transport, business
+# registration and justice records), and minutes a visit takes (checking and scanning a land
+# dossier takes longest).
+PROVINCE_DAILY = {"DATDAI": 52, "TNMT": 16, "DKKD": 30, "HKD": 8, "GTVT": 40, "TUPHAP": 30, "LDTBXH": 22,
+                  "XAYDUNG": 12, "YTE": 10, "GDDT": 8, "HOTICH": 12, "CHUNGTHUC": 45, "TRAKQ": 110}
+PROVINCE_SERVICE_MIN = {"DATDAI": (15.0, 0.6), "TNMT": (12.0, 0.6), "DKKD": (12.0, 0.5), "HKD": (8.0, 0.5),
+                        "GTVT": (8.0, 0.5), "TUPHAP": (6.0, 0.5), "LDTBXH": (10.0, 0.6), "XAYDUNG": (15.0, 0.6),
+                        "YTE": (12.0, 0.6), "GDDT": (10.0, 0.5), "HOTICH": (10.0, 0.5), "CHUNGTHUC": (5.0, 0.5),
+                        "TRAKQ": (3.0, 0.4)}
+# Citizens travel further to the province: the morning weighs more than at the commune.
+PROVINCE_HOURLY_LEVEL = {7: 1.2, 8: 1.4, 9: 1.3, 10: 1.0, 11: 0.6, 13: 0.6, 14: 1.0, 15: 0.9, 16: 0.5}
+
+
+@dataclass(frozen=True)
+class Office:
+    """One simulated office: its sample file, arrivals and visit times (the rest is shared)."""
+
+    sample: str
+    per_hour: dict[str, float]                 # citizens per hour at level 1.0
+    service_min: dict[str, tuple[float, float]]
+    hourly_level: dict[int, float]
+    daily: dict[str, int] | None = None        # the daily counts per_hour was derived from
+
+
+def _hour_windows(sessions) -> list[tuple[int, int, int]]:
+    """(hour, first minute, end minute) of the day for each hour the sessions touch."""
+    out: list[tuple[int, int, int]] = []
+    for start, end in sessions:
+        a, b = _minutes(start), _minutes(end)
+        for h in range(a // 60, (b - 1) // 60 + 1):
+            out.append((h, max(a, 60 * h), min(b, 60 * h + 60)))
+    return out
+
+
+def _open_hours(sample: str) -> list[tuple[int, float]]:
+    """(hour, share of it open) for each hour the sample's weekday sessions touch."""
+    return [(h, (b - a) / 60) for h, a, b in _hour_windows(load_config(sample_path(sample)).hours.sessions)]
+
+
+def _minutes(hhmm) -> int:
+    if isinstance(hhmm, str):
+        hh, mm = hhmm.split(":")
+        return int(hh) * 60 + int(mm)
+    return hhmm.hour * 60 + hhmm.minute
+
+
+def _province() -> Office:
+    weight = sum(PROVINCE_HOURLY_LEVEL[h] * share for h, share in _open_hours("province"))
+    return Office("province", {f: n / weight for f, n in PROVINCE_DAILY.items()}, PROVINCE_SERVICE_MIN,
+                  PROVINCE_HOURLY_LEVEL, PROVINCE_DAILY)
+
+
+def office_profile(name: str) -> Office:
+    if name == "province":
+        return _province()
+    return Office("commune", ARRIVALS_PER_HOUR, SERVICE_MIN, HOURLY_LEVEL)
+
+
 PRIORITY_SHARE = 0.08          # of arrivals
 NO_SHOW_SHARE = 0.04           # of calls: the counter waits, then marks the number absent
 NO_SHOW_WAIT_S = (60, 120)     # uniform
@@ -83,22 +150,27 @@ class Day:
     no_shows: int = 0
 
 
-def print_distributions(scale: float) -> None:
-    print("Distributions (minutes unless said):")
+def print_distributions(office: Office, scale: float) -> None:
+    print(f"Office: config/samples/{office.sample}.toml. Distributions (minutes unless said):")
     print(f"  arrivals: Poisson, per field and hour = rate x hourly level x {scale}")
-    print("    rate/h at level 1.0: " + ", ".join(f"{f} {r:g}" for f, r in ARRIVALS_PER_HOUR.items()))
-    print("    hourly level: " + ", ".join(f"{h:02d}h {lv:g}" for h, lv in HOURLY_LEVEL.items()))
+    if office.daily:
+        print("    tickets a day: " + ", ".join(f"{f} {n}" for f, n in office.daily.items())
+              + f" (total {sum(office.daily.values())})")
+    print("    rate/h at level 1.0: " + ", ".join(f"{f} {r:.3g}" for f, r in office.per_hour.items()))
+    print("    hourly level: " + ", ".join(f"{h:02d}h {lv:g}" for h, lv in office.hourly_level.items()))
     print(f"    priority citizens: {PRIORITY_SHARE:.0%} of arrivals")
-    print("  visit: log-normal (mean, cv): " + ", ".join(f"{f} ({m:g}, {cv:g})" for f, (m, cv) in SERVICE_MIN.items()))
+    print("  visit: log-normal (mean, cv): "
+          + ", ".join(f"{f} ({m:g}, {cv:g})" for f, (m, cv) in office.service_min.items()))
     print(f"  changeover after a visit: uniform {CHANGEOVER_S[0]}-{CHANGEOVER_S[1]} s; idle counter looks again "
           f"every {IDLE_LOOK_S[0]}-{IDLE_LOOK_S[1]} s")
     print(f"  no-show: {NO_SHOW_SHARE:.0%} of calls, counter waits {NO_SHOW_WAIT_S[0]}-{NO_SHOW_WAIT_S[1]} s")
     print(f"  pause: after {PAUSE_SHARE:.0%} of visits, uniform {PAUSE_MIN[0]}-{PAUSE_MIN[1]} min")
 
 
-def run_day(seed: int, scale: float, verbose: bool = False) -> Day:
+def run_day(seed: int, scale: float, verbose: bool = False, office: Office | None = None) -> Day:
+    office = office or office_profile("commune")
     rng = random.Random(seed)
-    cfg = load_config(sample_path("commune"))
+    cfg = load_config(sample_path(office.sample))
     tmp = tempfile.mkdtemp(prefix="motcua-bench-estimate-")
     clock_now = [DAY.replace(hour=7, minute=0).astimezone(timezone.utc)]
     store = Store(f"sqlite:///{tmp}/day.sqlite3")
@@ -112,11 +184,11 @@ def run_day(seed: int, scale: float, verbose: bool = False) -> Day:
     def at(when: datetime, kind: str, *args) -> None:
         heapq.heappush(events, (when, next(order), kind, args))
 
-    # Arrivals: a Poisson process per field, hour by hour.
-    for hour, level in HOURLY_LEVEL.items():
-        start = DAY.replace(hour=hour, minute=30 if hour in (7, 13) else 0)
-        end = DAY.replace(hour=hour, minute=30) if hour == 11 else DAY.replace(hour=hour) + timedelta(hours=1)
-        for f, rate in ARRIVALS_PER_HOUR.items():
+    # Arrivals: a Poisson process per field, hour by hour, within the office's sessions.
+    for hour, a, b in _hour_windows(cfg.hours.sessions):
+        level = office.hourly_level[hour]
+        start, end = DAY + timedelta(minutes=a), DAY + timedelta(minutes=b)
+        for f, rate in office.per_hour.items():
             lam = rate * level * scale / 3600.0
             t = start
             while lam > 0:
@@ -124,8 +196,9 @@ def run_day(seed: int, scale: float, verbose: bool = False) -> Day:
                 if t >= end:
                     break
                 at(t.astimezone(timezone.utc), "arrive", f, rng.random() < PRIORITY_SHARE)
+    opening = DAY + timedelta(minutes=min(_minutes(a) for a, _ in cfg.hours.sessions))
     for c in cfg.counters:
-        at(DAY.replace(hour=7, minute=30).astimezone(timezone.utc) + timedelta(seconds=rng.uniform(0, 60)), "look", c.number)
+        at(opening.astimezone(timezone.utc) + timedelta(seconds=rng.uniform(0, 60)), "look", c.number)
     stop = DAY.replace(hour=17, minute=45).astimezone(timezone.utc)
     serving: dict[int, str] = {}
 
@@ -156,7 +229,7 @@ def run_day(seed: int, scale: float, verbose: bool = False) -> Day:
             if rng.random() < NO_SHOW_SHARE:
                 at(when + timedelta(seconds=rng.uniform(*NO_SHOW_WAIT_S)), "absent", c)
             else:
-                mean, cv = SERVICE_MIN[tk["service"]]
+                mean, cv = office.service_min[tk["service"]]
                 at(when + timedelta(minutes=lognormal(rng, mean, cv)), "finish", c)
         elif kind == "absent":
             (c,) = args
@@ -249,16 +322,19 @@ def main() -> int:
     ap.add_argument("--scale", type=float, default=1.0, help="multiply every arrival rate")
     ap.add_argument("--verbose", action="store_true", help="print every ticket")
     ap.add_argument("--bound", action="store_true", help="also print the best any estimate can do (seconds)")
+    ap.add_argument("--office", choices=("commune", "province"), default="commune",
+                    help="the sample office to simulate (default commune)")
     args = ap.parse_args()
-    print_distributions(args.scale)
+    office = office_profile(args.office)
+    print_distributions(office, args.scale)
     if args.bound:
         bound(1)
     ok = True
     for seed in (int(s) for s in args.seeds.split(",")):
-        s = score(run_day(seed, args.scale, args.verbose))
+        s = score(run_day(seed, args.scale, args.verbose, office))
         good = s["mae_pct"] < 20 and s["inside_pct"] >= 90
         ok &= good
-        print(f"seed {seed}: {s['tickets']} tickets ({s['refused']} refused), {s['called']} called, "
+        print(f"{office.sample} seed {seed}: {s['tickets']} tickets ({s['refused']} refused), {s['called']} called, "
               f"{s['no_shows']} no-shows, {s['pauses']} pauses; real wait median {s['wait_median_min']:.1f} min, "
               f"p90 {s['wait_p90_min']:.1f}, max {s['wait_max_min']:.1f}")
         print(f"  median absolute error {s['mae_pct']:.1f} % of the real wait (target < 20 %; "

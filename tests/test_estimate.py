@@ -171,3 +171,26 @@ def test_a_priority_ticket_waits_behind_the_fields_a_strict_counter_calls_first(
                           floor=est.Floor(NOW, waiting={"TRAKQ": 3}), now=NOW)
     # three wait, counter 4 takes its share of them (counter 1 serves Trả kết quả too here)
     assert behind.wait_s > empty.wait_s + 5 * 60, "the Trả kết quả citizens go first"
+
+
+def test_the_first_of_several_busy_counters_to_finish_calls_sooner(office_config):
+    """Nobody ahead and every counter of the field busy: the ticket is called when the first of them
+    finishes, which comes sooner than the soonest expected finish (the visits vary); likewise the
+    first of several idle counters calls sooner than one alone."""
+    one = _only(office_config, "DATDAI", [2])
+    three = _only(office_config, "DATDAI", [1, 2, 3])
+    started = NOW - timedelta(minutes=1)
+    e1 = est.estimate(one, "DATDAI", 0, priority=False, stats=_stats(),
+                      floor=est.Floor(NOW, busy={2: (started, "DATDAI")}), now=NOW)
+    e3 = est.estimate(three, "DATDAI", 0, priority=False, stats=_stats(),
+                      floor=est.Floor(NOW, busy={c: (started, "DATDAI") for c in (1, 2, 3)}), now=NOW)
+    assert 3 * 60 < e1.wait_s < 5 * 60, "the rest of one visit of about 5 minutes"
+    assert e3.wait_s < 0.75 * e1.wait_s, (e1.wait_s, e3.wait_s)
+    assert e3.low_s <= e3.wait_s <= e3.high_s
+    # one ahead: the second call is still the planned merge of the counters (not below the first call)
+    e3_next = est.estimate(three, "DATDAI", 1, priority=False, stats=_stats(),
+                           floor=est.Floor(NOW, busy={c: (started, "DATDAI") for c in (1, 2, 3)}), now=NOW)
+    assert e3_next.wait_s >= e3.wait_s
+    idle1 = est.estimate(one, "DATDAI", 0, priority=False, stats=_stats(), floor=est.Floor(NOW), now=NOW)
+    idle3 = est.estimate(three, "DATDAI", 0, priority=False, stats=_stats(), floor=est.Floor(NOW), now=NOW)
+    assert idle3.wait_s < idle1.wait_s <= est.REACTION_S

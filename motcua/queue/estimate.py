@@ -12,7 +12,9 @@ right now (which counters are open, paused or busy, how many wait in each field)
   expected rest of it) and after the older tickets of the fields it calls first
   (`strict_field_order`); then it calls from the field every `period` seconds (its turn time,
   longer where it shares its calls with other fields' older tickets, or where the fields it
-  calls first keep arriving). The ticket is called at the (ahead + 1)-th call of the field.
+  calls first keep arriving). The ticket is called at the (ahead + 1)-th call of the field; with
+  nobody ahead, at the expected first call of the counters (the first of several to finish comes
+  sooner than the soonest expected finish).
 - **Rules** add citizens who will be called before this one although they are not in the queue
   yet (priority tickets arriving while a normal ticket waits, the normal ticket the priority
   quota lets through before a priority one, booked citizens whose slot begins meanwhile):
@@ -43,6 +45,7 @@ LOST_PRIOR_TURNS = 10      # time lost to pauses: counted as if over this many m
 PAUSE_REST_S = 300.0       # a paused counter is expected back after about this
 TURN_MAX_S = 3600.0        # a visit left open longer (over lunch) counts as this
 REACTION_S = 20.0          # an idle counter calls within about this
+RANDOM_STEPS = 16          # steps of the integral of the first call of several counters (within ~1 %)
 Z_LOW = 1.6                # the range: this many standard deviations below the point...
 Z_HIGH = 2.2               # ...and this many above (waits run long more often than short)
 MODEL_SHARE = 0.20         # what the model cannot see, as a share of the wait (one deviation)
@@ -252,6 +255,19 @@ def turn_stats(visits: Iterable[Any], default_s: float, arrivals: dict[str, tupl
 
 
 # The estimate -------------------------------------------------------------------------------
+def _lognormal(mean: float, sd: float) -> tuple[float, float]:
+    """(mu, sigma) of the log-normal law with this mean and standard deviation."""
+    s2 = math.log(1 + (sd / mean) ** 2)
+    return math.log(mean) - s2 / 2, math.sqrt(s2) or 1e-6
+
+
+def _tail(mu: float, sigma: float, x: float) -> float:
+    """P(S > x) for S log-normal (mu, sigma)."""
+    if x <= 0:
+        return 1.0
+    return 0.5 * math.erfc((math.log(x) - mu) / (sigma * math.sqrt(2)))
+
+
 def residual(mean: float, sd: float, elapsed: float) -> float:
     """The expected rest of a turn already `elapsed` long, turn times taken as log-normal:
     E[S - e | S > e] = mean * P(S' > e) / P(S > e) - e (S' the size-biased time)."""
@@ -276,6 +292,10 @@ class _Lane:
     sd_s: float
     idle: bool
     before: float = 0.0  # tickets of other fields it calls first
+    # how its first call is spread around start_s: None (as planned: a paused counter), ("idle", mean
+    # reaction), or ("busy", mu, sigma, elapsed, P(S > elapsed)): the visit under way, log-normal
+    spread: tuple | None = None
+    fixed_s: float = 0.0  # start_s without the random part
 
 
 class _Topology:
@@ -319,9 +339,23 @@ def _lanes(topo: _Topology, field_code: str, priority: bool, counters: list[int]
         own = stats.turn(field_code, number)
         busy = floor.busy.get(number)
         start = PAUSE_REST_S if number in paused else (REACTION_S if busy is None else 0.0)
+        # how its first call for the field is spread: not at a counter that calls other fields first
+        # (one of their citizens may come before it is free) nor at a paused one: those keep the plan
+        spread: tuple | None = None
+        random = number not in paused and not (ccfg.strict_field_order and ccfg.fields.index(field_code) > 0)
+        rest = REACTION_S if busy is None and number not in paused else 0.0
+        if rest and random:
+            spread = ("idle", REACTION_S)
         if busy is not None:  # the rest of its current visit
             current = stats.turn(busy[1], number)
-            start += residual(current.mean_s, current.sd_s, max((now - busy[0]).total_seconds(), 0.0))
+            elapsed = max((now - busy[0]).total_seconds(), 0.0)
+            rest = residual(current.mean_s, current.sd_s, elapsed)
+            start += rest
+            if random and current.mean_s > 0 and current.sd_s > 0:
+                mu, sigma = _lognormal(current.mean_s, current.sd_s)
+                tail = _tail(mu, sigma, elapsed)
+                if tail > 1e-6:
+                    spread = ("busy", mu, sigma, elapsed, tail)
         share = 1.0
         before = 0.0
         if len(ccfg.fields) > 1:
@@ -340,7 +374,8 @@ def _lanes(topo: _Topology, field_code: str, priority: bool, counters: list[int]
                     load += stats.arrivals.get(f, (0.0, 0.0))[0] / opened(f) * t.mean_s
             share = min(1.0, max(0.15, 1.0 - load))
         sd = math.sqrt(own.sd_s ** 2 + stats.lost_sd_s ** 2)
-        lanes.append(_Lane(start, (own.mean_s + lost) / share, sd, busy is None and number not in paused, before))
+        lanes.append(_Lane(start, (own.mean_s + lost) / share, sd, busy is None and number not in paused, before,
+                           spread, start - rest if spread else start))
     return lanes
 
 
@@ -376,6 +411,47 @@ def _call_time(lanes: list[_Lane], calls: int) -> float:
     return hi
 
 
+def _done_by(spec: tuple, t: float) -> float:
+    """P(a lane's first call happened by t); spec from `_first_call_time`."""
+    fixed, kind, a, b, c, d = spec
+    if t < fixed:
+        return 0.0
+    if kind == 0:
+        return 1.0
+    if kind == 1:
+        return 1.0 - math.exp((fixed - t) * a)
+    x = c + t - fixed  # the visit under way, `c` long already: P(S <= x | S > c), S log-normal
+    return max(0.0, 1.0 - d * math.erfc((math.log(x) - a) / b)) if x > 0 else 0.0
+
+
+def _first_call_time(lanes: list[_Lane], planned: float) -> float:
+    """The expected time of the field's next call when several counters may make it: the first
+    of several busy counters to finish comes sooner than the soonest expected finish.
+    E[T] = integral of P(no call by t), the lanes independent, each first call spread as it says."""
+    specs = []
+    for ln in lanes:
+        sp = ln.spread
+        if sp is None:
+            specs.append((ln.fixed_s, 0, 0.0, 0.0, 0.0, 0.0))
+        elif sp[0] == "idle":
+            specs.append((ln.fixed_s, 1, 1.0 / sp[1], 0.0, 0.0, 0.0))
+        else:
+            _, mu, sigma, elapsed, tail = sp
+            specs.append((ln.fixed_s, 2, mu, sigma * math.sqrt(2), elapsed, 0.5 / tail))
+    h = (3.0 * planned + 2 * REACTION_S) / RANDOM_STEPS
+    total, prev = 0.0, 1.0
+    for j in range(1, RANDOM_STEPS + 1):
+        now_p = 1.0
+        for spec in specs:
+            now_p *= 1.0 - _done_by(spec, j * h)
+        total += (prev + now_p) * h / 2
+        prev = now_p
+        if now_p < 1e-4:
+            break
+    return min(total, planned)
+
+
+_FIRST: dict[int, tuple[list[_Lane], float]] = {}
 _LANES: dict[tuple, tuple[Stats, Floor, list[_Lane]]] = {}  # holding stats and floor keeps their ids unique
 
 
@@ -394,6 +470,27 @@ def _lanes_cached(topo: _Topology, field_code: str, priority: bool, counters: li
     return lanes
 
 
+def _wait(lanes: list[_Lane], calls: int) -> float:
+    """When the `calls`-th call of the field comes: the lanes' planned calls merged; the next call
+    (nobody ahead), the expected first of several counters (idle or busy) to call."""
+    planned = _call_time(lanes, calls)
+    if calls != 1 or len(lanes) < 2:
+        return planned
+    spread = [ln for ln in lanes if ln.spread]
+    if len(spread) < 2:
+        return planned
+    if len(spread) == len(lanes) and all(ln.spread[0] == "idle" and ln.fixed_s == lanes[0].fixed_s for ln in lanes):
+        return min(lanes[0].fixed_s + REACTION_S / len(lanes), planned)  # the first of several idle counters
+    got = _FIRST.get(id(lanes))
+    if got is not None and got[0] is lanes:
+        return got[1]
+    if len(_FIRST) > 256:
+        _FIRST.clear()
+    first = _first_call_time(lanes, planned)
+    _FIRST[id(lanes)] = (lanes, first)  # the lanes are reused for a second: so is their first call
+    return first
+
+
 def estimate(config: OfficeConfig, field_code: str, ahead: int, *, priority: bool, stats: Stats, floor: Floor,
              now: datetime, rules: Iterable[Rule] = DEFAULT_RULES,
              paused: frozenset[int] | None = None) -> Estimate | None:
@@ -407,12 +504,12 @@ def estimate(config: OfficeConfig, field_code: str, ahead: int, *, priority: boo
     open_counters = [c for c in serving if c not in paused]
     # A paused counter comes back, nobody knows when: it counts from PAUSE_REST_S on, and widens the range.
     lanes = _lanes_cached(topo, field_code, priority, serving, paused, stats, floor, now)
-    wait = _call_time(lanes, ahead + 1)
+    wait = _wait(lanes, ahead + 1)
     # the rules see this first wait; the wait then counts who they bring
     ask = Ask(field_code, priority, ahead, wait, len(open_counters), stats, floor, config, now)
     extra = sum(max(0.0, float(rule(ask))) for rule in rules)
     if extra >= 0.5:
-        wait = _call_time(lanes, ahead + 1 + int(round(extra)))
+        wait = _wait(lanes, ahead + 1 + int(round(extra)))
     idle = sum(1 for ln in lanes if ln.idle and ln.start_s <= REACTION_S)
     turns = max(0.0, ahead + extra + 1 - idle) + sum(ln.before for ln in lanes) / len(lanes)
     turn = stats.turn(field_code)
