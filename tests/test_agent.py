@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from escpos_decode import decode as escpos_decode
+from agent_support import agent_office_file, printer_and_board
 from helpers import KIOSK_TOKEN, ROOT, ServerProcess, free_port, wait_for
 
 pytestmark = pytest.mark.slow
@@ -27,37 +28,8 @@ PASSWORD = "mat-khau-thu-nghiem"
 
 
 def office_file(tmp: Path, agent_dir: Path, *, job_timeout: float = 30, local_port: int = 8765) -> Path:
-    src = (ROOT / "config" / "samples" / "commune.toml").read_text(encoding="utf-8")
-    head = src[: src.index("[[devices]]")].replace("always_open = false", "always_open = true")
-    devices = f'''
-[[devices]]
-name = "kiosk-1"
-kind = "kiosk"
-token = "{KIOSK_TOKEN}"
-
-[[devices]]
-name = "may-tram-1"
-kind = "agent"
-token = "{AGENT_TOKEN}"
-options = {{ offline_block = 10, local_port = {local_port} }}
-
-[[devices]]
-name = "may-in-ve"
-kind = "printer"
-agent = "may-tram-1"
-url = "virtual://?dir={agent_dir / 'printer'}"
-options = {{ job_timeout = {job_timeout} }}
-
-[[devices]]
-name = "bang-led-quay"
-kind = "led"
-agent = "may-tram-1"
-url = "sim://"
-counters = {{ "1" = 1, "2" = 2 }}
-'''
-    path = tmp / "office.toml"
-    path.write_text(head + devices, encoding="utf-8")
-    return path
+    return agent_office_file(tmp, agent="may-tram-1", token=AGENT_TOKEN, local_port=local_port, block=10,
+                        devices=printer_and_board("may-tram-1", agent_dir / "printer", job_timeout))
 
 
 class AgentProcess:

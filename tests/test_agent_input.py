@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
+from agent_support import agent_office_file, device
 from helpers import KIOSK_TOKEN, ROOT, Listener, ServerProcess, free_port, wait_for
 
 AGENT_TOKEN = "agent-token-0002-thu-nghiem-nhap-lieu"
@@ -33,56 +34,13 @@ SERIAL = ("ban-phim-quay", "hop-danh-gia", "bang-led-quay", "may-quet")
 
 
 def _office_file(tmp: Path, twins: dict, camera_dir: Path, local_port: int) -> Path:
-    src = (ROOT / "config" / "samples" / "commune.toml").read_text(encoding="utf-8")
-    head = src[: src.index("[[devices]]")].replace("always_open = false", "always_open = true")
-    devices = f'''
-[[devices]]
-name = "kiosk-1"
-kind = "kiosk"
-token = "{KIOSK_TOKEN}"
-
-[[devices]]
-name = "may-tram-quay"
-kind = "agent"
-token = "{AGENT_TOKEN}"
-options = {{ offline_block = 0, local_port = {local_port} }}
-
-[[devices]]
-name = "ban-phim-quay"
-kind = "keypad"
-agent = "may-tram-quay"
-url = "{twins['keypad'].url}"
-counters = {{ "1" = 1 }}
-
-[[devices]]
-name = "hop-danh-gia"
-kind = "rating_box"
-agent = "may-tram-quay"
-url = "{twins['box'].url}"
-counters = {{ "1" = 1 }}
-
-[[devices]]
-name = "bang-led-quay"
-kind = "led"
-agent = "may-tram-quay"
-url = "{twins['board'].url}"
-counters = {{ "1" = 1 }}
-
-[[devices]]
-name = "may-quet"
-kind = "scanner"
-agent = "may-tram-quay"
-url = "{twins['scanner'].url}"
-
-[[devices]]
-name = "camera-quay"
-kind = "camera"
-agent = "may-tram-quay"
-url = "folder://{camera_dir}"
-'''
-    path = tmp / "office.toml"
-    path.write_text(head + devices, encoding="utf-8")
-    return path
+    a = "may-tram-quay"
+    devices = (device("ban-phim-quay", "keypad", a, url=f'"{twins["keypad"].url}"', counters='{ "1" = 1 }')
+               + device("hop-danh-gia", "rating_box", a, url=f'"{twins["box"].url}"', counters='{ "1" = 1 }')
+               + device("bang-led-quay", "led", a, url=f'"{twins["board"].url}"', counters='{ "1" = 1 }')
+               + device("may-quet", "scanner", a, url=f'"{twins["scanner"].url}"')
+               + device("camera-quay", "camera", a, url=f'"folder://{camera_dir}"'))
+    return agent_office_file(tmp, agent=a, token=AGENT_TOKEN, local_port=local_port, block=0, devices=devices)
 
 
 class _Agent:

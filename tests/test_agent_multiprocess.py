@@ -21,6 +21,7 @@ import requests
 
 from cluster import TEST_CLIENT_HEADER, UPSTREAM_HEADER, OfficeCluster, require
 from escpos_decode import decode as escpos_decode
+from agent_support import agent_office_file, device, printer_and_board
 from helpers import IN_CI, KIOSK_TOKEN, REDIS_URL, ROOT, free_port, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -30,51 +31,10 @@ PASSWORD = "mat-khau-thu-nghiem"
 
 
 def _office_file(tmp: Path, printer_dir: Path, local_port: int) -> Path:
-    src = (ROOT / "config" / "samples" / "commune.toml").read_text(encoding="utf-8")
-    head = src[: src.index("[[devices]]")].replace("always_open = false", "always_open = true")
-    devices = f'''
-[[devices]]
-name = "kiosk-1"
-kind = "kiosk"
-token = "{KIOSK_TOKEN}"
-
-[[devices]]
-name = "may-tram-1"
-kind = "agent"
-token = "{AGENT_TOKEN}"
-options = {{ offline_block = 0, local_port = {local_port} }}
-
-[[devices]]
-name = "may-in-ve"
-kind = "printer"
-agent = "may-tram-1"
-url = "virtual://?dir={printer_dir}"
-options = {{ job_timeout = 60 }}
-
-[[devices]]
-name = "bang-led-quay"
-kind = "led"
-agent = "may-tram-1"
-url = "sim://"
-counters = {{ "1" = 1, "2" = 2 }}
-
-[[devices]]
-name = "ban-phim-quay"
-kind = "keypad"
-agent = "may-tram-1"
-url = "sim://"
-counters = {{ "1" = 1 }}
-
-[[devices]]
-name = "hop-danh-gia"
-kind = "rating_box"
-agent = "may-tram-1"
-url = "sim://"
-counters = {{ "1" = 1 }}
-'''
-    path = tmp / "office.toml"
-    path.write_text(head + devices, encoding="utf-8")
-    return path
+    devices = (printer_and_board("may-tram-1", printer_dir, 60)
+               + device("ban-phim-quay", "keypad", "may-tram-1", url='"sim://"', counters='{ "1" = 1 }')
+               + device("hop-danh-gia", "rating_box", "may-tram-1", url='"sim://"', counters='{ "1" = 1 }'))
+    return agent_office_file(tmp, agent="may-tram-1", token=AGENT_TOKEN, local_port=local_port, block=0, devices=devices)
 
 
 class _Office:

@@ -34,6 +34,7 @@ import pytest
 import requests
 
 from cluster import Screen
+from agent_support import agent_office_file, printer_and_board
 from helpers import DISPLAY_TOKEN, KIOSK_TOKEN, ROOT, free_port, wait_for
 from tcp_proxy import TcpProxy
 
@@ -50,42 +51,8 @@ RETRY_LINE = re.compile(rb"server not reachable .*retrying in ([0-9.]+) s")
 
 # The office: a server, the agent behind a proxy, a TV and a console --------------------------
 def office_file(tmp: Path, printer_dir: Path, *, block: int, local_port: int, job_timeout: float = 120) -> Path:
-    src = (ROOT / "config" / "samples" / "commune.toml").read_text(encoding="utf-8")
-    head = src[: src.index("[[devices]]")].replace("always_open = false", "always_open = true")
-    devices = f'''
-[[devices]]
-name = "kiosk-1"
-kind = "kiosk"
-token = "{KIOSK_TOKEN}"
-
-[[devices]]
-name = "tv-sanh-cho"
-kind = "display"
-token = "{DISPLAY_TOKEN}"
-
-[[devices]]
-name = "may-tram-1"
-kind = "agent"
-token = "{AGENT_TOKEN}"
-options = {{ offline_block = {block}, local_port = {local_port} }}
-
-[[devices]]
-name = "may-in-ve"
-kind = "printer"
-agent = "may-tram-1"
-url = "virtual://?dir={printer_dir}"
-options = {{ job_timeout = {job_timeout} }}
-
-[[devices]]
-name = "bang-led-quay"
-kind = "led"
-agent = "may-tram-1"
-url = "sim://"
-counters = {{ "1" = 1, "2" = 2 }}
-'''
-    path = tmp / "office.toml"
-    path.write_text(head + devices, encoding="utf-8")
-    return path
+    return agent_office_file(tmp, agent="may-tram-1", token=AGENT_TOKEN, local_port=local_port, block=block,
+                        devices=printer_and_board("may-tram-1", printer_dir, job_timeout), display=True)
 
 
 class AgentProc:
@@ -435,9 +402,10 @@ def test_agent_killed_with_tickets_pending_comes_back_by_itself(agent_office):
     office = agent_office
     a = office.agent
     office.issue_online("HOTICH")
+    # Its paper first: a job still on its way when the link is cut waits for the agent's return.
+    wait_for(lambda: len(office.printed()) == 1, 60, "the first ticket printed")
     office.proxy.cut()
     wait_for(lambda: a.status().get("linked") is False, 30, "the agent sees its link gone")
-    wait_for(lambda: len(office.printed()) == 1, 30, "the first ticket printed")
     for f in ("HOTICH", "DATDAI", "HOTICH"):
         office.issue_offline(f)
     wait_for(lambda: len(office.printed()) == 4, 30, "the offline tickets printed")
