@@ -117,3 +117,23 @@ def server(server_factory) -> ServerProcess:
     return server_factory().start()
 
 
+
+
+# The longest modules first: the suite runs in two processes (scripts/test.sh, a module's tests
+# together), and a long module taken last keeps one process busy after the other has finished.
+LONG_MODULES_FIRST = (
+    "test_multiprocess.py", "test_call_storm.py", "test_agent.py", "test_faults.py", "test_faults_agent.py",
+    "test_multiprocess_proxy.py", "test_agent_input.py", "test_agent_multiprocess.py", "browser/test_admin_office.py",
+    "test_messages.py", "test_crash.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    def rank(item) -> int:
+        path = item.nodeid.split("::", 1)[0]
+        for i, name in enumerate(LONG_MODULES_FIRST):
+            if path == f"tests/{name}":
+                return i
+        return len(LONG_MODULES_FIRST)
+
+    items.sort(key=rank)  # stable: every other test keeps its place
