@@ -7,8 +7,6 @@ Faults: the agent killed (kill -9) and started again; a job left past its time; 
 gone while the kiosk keeps issuing from the agent's numbers (offline.py), then back."""
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +15,7 @@ import pytest
 import requests
 
 from escpos_decode import decode as escpos_decode
-from agent_support import agent_office_file, printer_and_board
+from agent_support import AgentProcess, agent_office_file, printer_and_board
 from helpers import KIOSK_TOKEN, ROOT, ServerProcess, free_port, wait_for
 
 pytestmark = pytest.mark.slow
@@ -30,50 +28,6 @@ PASSWORD = "mat-khau-thu-nghiem"
 def office_file(tmp: Path, agent_dir: Path, *, job_timeout: float = 30, local_port: int = 8765) -> Path:
     return agent_office_file(tmp, agent="may-tram-1", token=AGENT_TOKEN, local_port=local_port, block=10,
                         devices=printer_and_board("may-tram-1", agent_dir / "printer", job_timeout))
-
-
-class AgentProcess:
-    def __init__(self, server_url: str, data_dir: Path, local_port: int):
-        self.server_url, self.data_dir, self.local_port = server_url, data_dir, local_port
-        self.proc: subprocess.Popen | None = None
-        self.log_path = data_dir.parent / "agent.log"
-
-    @property
-    def local(self) -> str:
-        return f"http://127.0.0.1:{self.local_port}"
-
-    def start(self) -> "AgentProcess":
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "agent", "--server", self.server_url, "--token", AGENT_TOKEN,
-             "--data", str(self.data_dir), "--local-port", str(self.local_port)],
-            stdout=log, stderr=subprocess.STDOUT, cwd=str(ROOT), start_new_session=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        wait_for(lambda: self._status() is not None, 30, "the agent's local page answers")
-        return self
-
-    def _status(self):
-        try:
-            return requests.get(self.local + "/status", timeout=2).json()
-        except requests.RequestException:
-            return None
-
-    def status(self) -> dict:
-        return self._status() or {}
-
-    def kill9(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(10)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.kill9()
 
 
 @pytest.fixture
@@ -93,7 +47,7 @@ def office(tmp_path, server_factory):
         server = server_factory(data, args=["serve", "--config", str(cfg)]).start()
 
         def agent() -> AgentProcess:
-            a = AgentProcess(server.url, agent_dir, port)
+            a = AgentProcess(server.url, AGENT_TOKEN, agent_dir, port)
             agents.append(a)
             return a
         return server, agent, agent_dir / "printer"

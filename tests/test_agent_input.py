@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import signal
 import subprocess
 import sys
 from datetime import datetime, timedelta
@@ -24,7 +22,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
-from agent_support import agent_office_file, device
+from agent_support import AgentProcess, agent_office_file, device
 from helpers import KIOSK_TOKEN, ROOT, Listener, ServerProcess, free_port, wait_for
 
 AGENT_TOKEN = "agent-token-0002-thu-nghiem-nhap-lieu"
@@ -41,39 +39,6 @@ def _office_file(tmp: Path, twins: dict, camera_dir: Path, local_port: int) -> P
                + device("may-quet", "scanner", a, url=f'"{twins["scanner"].url}"')
                + device("camera-quay", "camera", a, url=f'"folder://{camera_dir}"'))
     return agent_office_file(tmp, agent=a, token=AGENT_TOKEN, local_port=local_port, block=0, devices=devices)
-
-
-class _Agent:
-    """`python -m agent` in its own process group."""
-
-    def __init__(self, server_url: str, data_dir: Path, local_port: int):
-        self.server_url, self.data_dir, self.local_port = server_url, data_dir, local_port
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> "_Agent":
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        log = open(self.data_dir.parent / "agent.log", "ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "agent", "--server", self.server_url, "--token", AGENT_TOKEN,
-             "--data", str(self.data_dir), "--local-port", str(self.local_port)],
-            stdout=log, stderr=subprocess.STDOUT, cwd=str(ROOT), start_new_session=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        return self
-
-    def linked(self) -> bool | None:
-        try:
-            return requests.get(f"http://127.0.0.1:{self.local_port}/status", timeout=2).json().get("linked")
-        except requests.RequestException:
-            return None
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(10)
 
 
 class _NotYet(dict):
@@ -141,7 +106,7 @@ def rig(tmp_path_factory):
     subprocess.run([sys.executable, "-m", "motcua.cli", "user", "add", "quay1", "--counters", "1", "--password",
                     PASSWORD, "--config", str(cfg), "--data", str(data)], check=True, cwd=str(ROOT), capture_output=True)
     server = ServerProcess(data, args=["serve", "--config", str(cfg)])
-    agent = _Agent(server.url, tmp / "agent", port)
+    agent = AgentProcess(server.url, AGENT_TOKEN, tmp / "agent", port)
     try:
         server.start()
         agent.start()

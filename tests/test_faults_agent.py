@@ -21,9 +21,6 @@ The figures of the runs here are printed (pytest -s shows them).
 """
 from __future__ import annotations
 
-import os
-import re
-import signal
 import subprocess
 import sys
 import time
@@ -34,7 +31,7 @@ import pytest
 import requests
 
 from cluster import Screen
-from agent_support import agent_office_file, printer_and_board
+from agent_support import AgentProcess, agent_office_file, printer_and_board
 from helpers import DISPLAY_TOKEN, KIOSK_TOKEN, ROOT, free_port, wait_for
 from tcp_proxy import TcpProxy
 
@@ -46,63 +43,12 @@ PASSWORD = "mat-khau-thu-nghiem"
 KIOSK = {"Authorization": f"Bearer {KIOSK_TOKEN}"}
 AGENT_DEVICES = ("may-tram-1", "may-in-ve", "bang-led-quay")
 FIELDS = {"HOTICH": 1, "DATDAI": 2}  # the fields issued here and the counter that serves each
-RETRY_LINE = re.compile(rb"server not reachable .*retrying in ([0-9.]+) s")
 
 
 # The office: a server, the agent behind a proxy, a TV and a console --------------------------
 def office_file(tmp: Path, printer_dir: Path, *, block: int, local_port: int, job_timeout: float = 120) -> Path:
     return agent_office_file(tmp, agent="may-tram-1", token=AGENT_TOKEN, local_port=local_port, block=block,
                         devices=printer_and_board("may-tram-1", printer_dir, job_timeout), display=True)
-
-
-class AgentProc:
-    """`python -m agent` in a child process (its own session, stopped by its pid)."""
-
-    def __init__(self, server_url: str, data_dir: Path, local_port: int, log_path: Path):
-        self.server_url, self.data_dir, self.local_port, self.log_path = server_url, data_dir, local_port, log_path
-        self.proc: subprocess.Popen | None = None
-
-    @property
-    def local(self) -> str:
-        return f"http://127.0.0.1:{self.local_port}"
-
-    def start(self) -> float:
-        """Start it; returns when its local page answered (time.monotonic()): it is running."""
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "agent", "--server", self.server_url, "--token", AGENT_TOKEN,
-                 "--data", str(self.data_dir), "--local-port", str(self.local_port)],
-                stdout=log, stderr=subprocess.STDOUT, cwd=str(ROOT), start_new_session=True,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        wait_for(lambda: self.status() != {}, 60, "the agent's local page answers")
-        return time.monotonic()
-
-    def status(self) -> dict:
-        try:
-            return requests.get(self.local + "/status", timeout=2).json()
-        except (requests.RequestException, ValueError):
-            return {}
-
-    def retries(self) -> list[float]:
-        """The delays the agent announced after each failed try to reach the server (its log)."""
-        try:
-            return [float(m.group(1)) for m in RETRY_LINE.finditer(self.log_path.read_bytes())]
-        except OSError:
-            return []
-
-    def kill9(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(10)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.kill9()
 
 
 class AgentOffice:
@@ -124,7 +70,7 @@ class AgentOffice:
         self.db_url = f"sqlite:///{data.resolve() / 'motcua.sqlite3'}"
         self.server = make_server(data, args=["serve", "--config", str(cfg)], env={"MOTCUA_VOICE_GENERATE": "0"})
         self.proxy: TcpProxy | None = None
-        self.agent: AgentProc | None = None
+        self.agent: AgentProcess | None = None
         self.agent_port = port
         self.screens: list[Screen] = []
         self.issued: list[dict] = []
@@ -133,7 +79,7 @@ class AgentOffice:
     def start(self) -> "AgentOffice":
         self.server.start(timeout=60)
         self.proxy = TcpProxy(self.server.port).start()
-        self.agent = AgentProc(self.proxy.url, self.tmp / "agent", self.agent_port, self.tmp / "agent.log")
+        self.agent = AgentProcess(self.proxy.url, AGENT_TOKEN, self.tmp / "agent", self.agent_port, self.tmp / "agent.log")
         self.agent.start()
         wait_for(lambda: self.devices_ready() and self.blocks_held(), 60,
                  "the agent's devices ready and its numbers held")
@@ -416,7 +362,7 @@ def test_agent_killed_with_tickets_pending_comes_back_by_itself(agent_office):
     printed_before = len(office.printed())
     office.proxy.restore()
     spawned = time.monotonic()
-    running = a.start()  # as its service manager would
+    running = a.start().running_at  # as its service manager would
     back: dict[str, float] = {}
     deadline = running + 60
     while time.monotonic() < deadline and len(back) < 3:
