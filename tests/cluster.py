@@ -68,6 +68,20 @@ def require(tool: str, why: str) -> str:
     pytest.skip(msg)
 
 
+def require_proxy_and_redis() -> None:
+    """nginx and the Redis of scripts/test.sh, for the several-process set-up: a clear skip
+    (a failure in CI) when one is missing."""
+    import pytest
+
+    from helpers import REDIS_URL
+
+    require("nginx", "the reverse proxy of the several-process set-up")
+    if not REDIS_URL:
+        if IN_CI:
+            pytest.fail("MOTCUA_TEST_REDIS_URL is not set in CI: scripts/test.sh must start Redis")
+        pytest.skip("Redis not available (run through scripts/test.sh)")
+
+
 # nginx ------------------------------------------------------------------------------------
 NGINX_SITE = """
 map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}

@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from cluster import TEST_CLIENT_HEADER, UPSTREAM_HEADER, OfficeCluster, require
+from cluster import TEST_CLIENT_HEADER, UPSTREAM_HEADER, OfficeCluster, require_proxy_and_redis
 from escpos_decode import decode as escpos_decode
 from agent_support import agent_office_file, device, printer_and_board
-from helpers import IN_CI, KIOSK_TOKEN, REDIS_URL, ROOT, free_port, wait_for
+from helpers import KIOSK_TOKEN, REDIS_URL, ROOT, free_port, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -124,11 +124,7 @@ class _Office:
 
 @pytest.fixture
 def office(server_factory, tmp_path, pg_url):
-    require("nginx", "the reverse proxy of the several-process set-up")
-    if not REDIS_URL:
-        if IN_CI:
-            pytest.fail("MOTCUA_TEST_REDIS_URL is not set in CI: scripts/test.sh must start Redis")
-        pytest.skip("Redis not available (run through scripts/test.sh)")
+    require_proxy_and_redis()
     local_port = free_port()
     printer_dir = tmp_path / "agent-printer"
     cfg = _office_file(tmp_path, printer_dir, local_port)

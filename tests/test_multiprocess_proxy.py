@@ -12,19 +12,15 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from cluster import TEST_CLIENT_HEADER, UPSTREAM_HEADER, Cluster, Screen, require
-from helpers import DISPLAY_TOKEN, IN_CI, KIOSK_TOKEN, REDIS_URL
+from cluster import TEST_CLIENT_HEADER, UPSTREAM_HEADER, Cluster, Screen, require_proxy_and_redis
+from helpers import DISPLAY_TOKEN, KIOSK_TOKEN, REDIS_URL
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 
 @pytest.fixture
 def cluster(server_factory, tmp_path, pg_url):
-    require("nginx", "the reverse proxy of the several-process set-up")
-    if not REDIS_URL:
-        if IN_CI:
-            pytest.fail("MOTCUA_TEST_REDIS_URL is not set in CI: scripts/test.sh must start Redis")
-        pytest.skip("Redis not available (run through scripts/test.sh)")
+    require_proxy_and_redis()
     c = Cluster(server_factory, tmp_path, pg_url, REDIS_URL).start()
     yield c
     c.stop()
