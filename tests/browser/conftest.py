@@ -24,8 +24,11 @@ def browser():
         if os.environ.get("CI") == "true":
             pytest.fail("Debian's chromium is not installed: scripts/test.sh must install it")
         pytest.skip("chromium not installed")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # A busy machine (CI, or the suite beside other work) may take seconds to paint what a user
+    # would see at once: every check waits generously for it (a slow page is measured by bench/).
+    expect.set_options(timeout=15_000)
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
         yield b
@@ -40,6 +43,7 @@ def context_factory(browser):
         kw.setdefault("viewport", {"width": 1920, "height": 1080})
         kw.setdefault("locale", "vi-VN")
         ctx = browser.new_context(**kw)
+        ctx.set_default_timeout(30_000)
         made.append(ctx)
         return ctx
 

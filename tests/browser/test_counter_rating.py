@@ -87,7 +87,7 @@ def test_prompt_closes_after_its_timeout_and_misconfigured_tablets_say_so(srv, c
     tablet = open_tablet(context_factory, srv, 2, RATING_TOKEN_2)  # closes after 5 s (device option)
     done = serve_one(srv, "DATDAI", 2, "quay2")
     expect(tablet.get_by_test_id("rate-number")).to_have_text(done["number"])
-    expect(tablet.get_by_test_id("rate-idle")).to_be_visible(timeout=9000)
+    expect(tablet.get_by_test_id("rate-idle")).to_be_visible(timeout=10_000)
     staff = srv.token("quay2")
     assert requests.get(srv.url + "/api/v1/ratings?counter=2", headers=_auth(staff)).json()["ratings"] == []
 

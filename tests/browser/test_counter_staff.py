@@ -206,7 +206,7 @@ def test_finishing_a_pickup_ticket_returns_the_dossier_and_the_tv_drops_it(srv, 
     expect(box).to_contain_text(given)
     expect(box.locator("input[type=checkbox]")).to_be_checked()
     c.keyboard.press("F4")
-    expect(tv.locator(f"#ready-list li[data-code='{given}']")).to_have_count(0, timeout=5000)
+    expect(tv.locator(f"#ready-list li[data-code='{given}']")).to_have_count(0, timeout=10_000)
     assert requests.get(f"{srv.url}/api/v1/dossiers/{given}", timeout=10).json()["status"] == 10
 
     # The result was not handed over: staff untick the box, the dossier stays on the TV.
@@ -257,5 +257,5 @@ def test_the_overview_shows_waits_as_durations(srv, context_factory):
         conn.execute(update(t.tickets).where(t.tickets.c.id == waiting["id"]).values(issued_at=long_ago))
     db.dispose()
     lead.reload()
-    expect(longest).to_have_text("1 giờ 5 phút", timeout=5000)
+    expect(longest).to_have_text("1 giờ 5 phút", timeout=10_000)
     expect(lead.locator("#ov-longest-who")).to_contain_text(waiting["number"])

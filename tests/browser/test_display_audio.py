@@ -89,7 +89,7 @@ def test_blocked_audio_is_explained_and_calls_are_still_logged(display_server, s
 
     # The fix the notice gives: one click, and the next call is heard.
     page.mouse.click(960, 540)
-    expect(page.locator("#audio-notice")).to_be_hidden(timeout=3000)
+    expect(page.locator("#audio-notice")).to_be_hidden(timeout=10_000)
     issue(server, "HOTICH")
     c = call_next(server, 1, server.token("quay1"))["number"]
     log = read.log(3, 20)

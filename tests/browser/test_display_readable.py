@@ -96,7 +96,7 @@ def test_every_text_is_big_enough_contrasted_and_whole_from_5_m(srv, context_fac
     assert r.status_code == 201, r.text
     for width, height in [(1920, 1080), (1366, 768), (1080, 1920)]:
         page = _open(context_factory, srv, width, height)
-        expect(page.locator("#ready-panel")).to_be_visible(timeout=5000)
+        expect(page.locator("#ready-panel")).to_be_visible(timeout=10_000)
         expect(page.locator("#apology-panel")).to_be_visible()
         expect(page.locator("#ticker")).to_be_visible()
         expect(page.locator("#counters tr.paused")).to_have_count(1)
@@ -110,11 +110,11 @@ def test_the_line_under_the_number_is_the_same_live_and_after_a_reload(srv, cont
     page = _open(context_factory, srv)
     _issue(srv, "XAYDUNG")
     called = _call_next(srv, 2)
-    expect(page.get_by_test_id("latest-number")).to_have_text(called["number"], timeout=5000)
+    expect(page.get_by_test_id("latest-number")).to_have_text(called["number"], timeout=10_000)
     live = page.inner_text("#latest-service").strip()
     assert live
     page.reload()
-    expect(page.get_by_test_id("latest-number")).to_have_text(called["number"], timeout=5000)
+    expect(page.get_by_test_id("latest-number")).to_have_text(called["number"], timeout=10_000)
     expect(page.locator("#latest-service")).to_have_text(live)
     expect(page.locator("#latest-counter")).to_have_text("Mời đến quầy số 2")
 
@@ -125,11 +125,11 @@ def test_a_paused_counters_number_leaves_the_big_panel(srv, context_factory):
     r = requests.post(srv.url + "/api/v1/counters/3/unpause", headers=_auth(srv.token("quay3")), timeout=10)
     assert r.status_code == 200, r.text
     called = _call_next(srv, 3)
-    expect(page.get_by_test_id("latest-number")).to_have_text(called["number"], timeout=5000)
+    expect(page.get_by_test_id("latest-number")).to_have_text(called["number"], timeout=10_000)
     r = requests.post(srv.url + "/api/v1/counters/3/pause", json={"reason": "Nghỉ giải lao"},
                       headers=_auth(srv.token("quay3")), timeout=10)
     assert r.status_code == 200, r.text
-    expect(page.get_by_test_id("latest-number")).not_to_have_text(called["number"], timeout=5000)
+    expect(page.get_by_test_id("latest-number")).not_to_have_text(called["number"], timeout=10_000)
     expect(page.locator("#latest-counter")).not_to_have_text("Mời đến quầy số 3")
     page.reload()
     page.wait_for_selector("#counters tbody tr", state="attached", timeout=10_000)

@@ -22,21 +22,21 @@ def test_after_a_server_restart_the_screen_catches_up_without_a_reload(request, 
         issue(first, "HOTICH")
         issue(first, "HOTICH")
         assert call_next(first, 1, staff)["number"] == "1001"
-        expect(page.get_by_test_id("latest-number")).to_have_text("1001", timeout=1000)
+        expect(page.get_by_test_id("latest-number")).to_have_text("1001", timeout=10_000)
         page.evaluate("window.__samePage = true")
 
         first.stop()
         conn = page.locator("#conn")
         assert "lost" not in (conn.get_attribute("class") or "")  # not at once: only after 5 s
-        expect(conn).to_have_class(re.compile(r"\blost\b"), timeout=9000)
+        expect(conn).to_have_class(re.compile(r"\blost\b"), timeout=15_000)
         expect(conn).to_contain_text("Mất kết nối")
 
         second = server_process_class(request.config)(first.data_dir, port=first.port).start()
         # Called at once, likely before the screen is back: the screen learns it from the
         # snapshot (state) and from the missed-calls catch-up (announcement).
         assert call_next(second, 1, staff)["number"] == "1002"
-        expect(page.locator('#counters tr[data-counter="1"] td.num')).to_have_text("1002", timeout=3000)
-        expect(page.get_by_test_id("latest-number")).to_have_text("1002", timeout=3000)
+        expect(page.locator('#counters tr[data-counter="1"] td.num')).to_have_text("1002", timeout=10_000)
+        expect(page.get_by_test_id("latest-number")).to_have_text("1002", timeout=10_000)
         expect(page.locator("#waiting li[data-service='HOTICH'] .w-count")).to_have_text("0")
         expect(conn).not_to_have_class(re.compile(r"\blost\b"))
         assert page.evaluate("window.__samePage") is True

@@ -115,7 +115,7 @@ def test_printer_out_of_paper_keeps_the_number_and_qr_on_screen(kiosk_demo, cont
     # The simulated printer runs out of paper (through its real driver): the kiosk hears it.
     _simulate_printer(kiosk_demo, "paper_out")
     try:
-        expect(page.get_by_test_id("printer-banner")).to_be_visible(timeout=5000)
+        expect(page.get_by_test_id("printer-banner")).to_be_visible(timeout=10_000)
         expect(page.get_by_test_id("printer-banner")).to_contain_text("Máy in phiếu đang gặp sự cố")
         page.get_by_test_id("service-HKD").click()
         page.get_by_test_id("priority-none").click()
@@ -131,7 +131,7 @@ def test_printer_out_of_paper_keeps_the_number_and_qr_on_screen(kiosk_demo, cont
         page.get_by_test_id("ticket-done").click()
     finally:
         _simulate_printer(kiosk_demo, None)
-    expect(page.get_by_test_id("printer-banner")).to_be_hidden(timeout=5000)
+    expect(page.get_by_test_id("printer-banner")).to_be_hidden(timeout=10_000)
     page.get_by_test_id("service-HKD").click()
     page.get_by_test_id("priority-none").click()
     expect(page.get_by_test_id("print-state")).to_contain_text(re.compile("Đang in phiếu|Mời ông/bà nhận phiếu"))
