@@ -4,9 +4,9 @@ this test so its simulated LED board and keypad can be read) linked through ngin
 them, "the holder"; the kiosk, the counter and the administrator reach the other one.
 
 What a user notices: a ticket taken through the other process prints once on the agent's
-printer, its kiosk is told the printer is ready; the administrator's device list and test
-print there work for the agent's devices; a call made there shows on the agent's LED board
-and keypad display, a visit finished there lights its rating box; a key press on the agent's
+printer, its kiosk is told the printer is ready; the administrator's device list, test print,
+test call and unplug/replug there work for the agent's devices; a call made there shows on the
+agent's LED board and keypad display, a visit finished there lights its rating box; a key press on the agent's
 keypad acts on the shared queue; and when the holder dies the agent goes on with the other
 process, nothing printed twice."""
 from __future__ import annotations
@@ -155,9 +155,20 @@ def _call_next(o: _Office, staff: str, counter: int = 1) -> dict:
     return r.json()["ticket"]
 
 
+def _device_action(o: _Office, admin: str, name: str, action: str) -> requests.Response:
+    r = requests.post(f"{o.c.url}/api/v1/admin/devices/{name}/test", json={"action": action},
+                      headers=o.h(admin), timeout=30)
+    assert r.headers[UPSTREAM_HEADER].endswith(f":{o.c.servers[o.other].port}")
+    return r
+
+
 def test_work_made_on_the_other_process_reaches_the_agent(office):
     o = office
     holder = o.c.servers[o.hold]
+    admin = o.token("admin")
+    # Before the agent has linked anywhere, a test call cannot reach its board: said so, not lost.
+    r = _device_action(o, admin, "bang-led-quay", "test_call")
+    assert r.status_code == 409 and "Máy trạm may-tram-1 chưa kết nối" in r.json()["message"], r.text
     o.start_agent()
     wait_for(lambda: _ready_on(o, holder.url), 60, "the agent's devices ready on the process it is linked to")
     # The administrator's device list, served by the other process, shows them ready too.
@@ -168,11 +179,22 @@ def test_work_made_on_the_other_process_reaches_the_agent(office):
     wait_for(lambda: o.job_state(tk["print_job"]["job_id"]) == "done", 30, "the ticket printed (job done)")
     assert o.papers() == 1 and tk["number"] in o.printed()[0]
     # The administrator's test print, asked there, comes out of the agent's printer.
-    admin = o.token("admin")
-    r = requests.post(o.c.url + "/api/v1/admin/devices/may-in-ve/test", json={"action": "test_print"},
-                      headers=o.h(admin), timeout=30)
+    r = _device_action(o, admin, "may-in-ve", "test_print")
     assert r.status_code == 202, r.text
     wait_for(lambda: o.papers() == 2, 30, "the test ticket printed on the agent's printer")
+    # The test call, asked there, shows 8888 on the agent's board; unplugging the agent's keypad
+    # twin there is seen on both processes, and so is plugging it back.
+    r = _device_action(o, admin, "bang-led-quay", "test_call")
+    assert r.status_code == 202 and "8888" in r.json()["message"], r.text
+    wait_for(lambda: o.board(1) == 8888, 20, "8888 on the agent's LED board")
+    assert _device_action(o, admin, "ban-phim-quay", "unplug").status_code == 202
+    for url in (None, holder.url):
+        wait_for(lambda u=url: o.devices(u).get("ban-phim-quay", {}).get("state") not in (None, "ready"), 30,
+                 "the unplugged keypad shown not ready")
+    assert _device_action(o, admin, "ban-phim-quay", "replug").status_code == 202
+    for url in (None, holder.url):
+        wait_for(lambda u=url: o.devices(u).get("ban-phim-quay", {}).get("state") == "ready", 30,
+                 "the keypad plugged back shown ready")
     # A call made there shows on the agent's LED board; the keypad shows who is served and
     # how many wait.
     staff = o.token("quay1")

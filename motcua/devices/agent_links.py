@@ -13,6 +13,10 @@ process shares anyway, the database:
 - **Rating boxes** light for a visit finished through another process: the holder finds the
   visits ended since its last look (`visits`), leaving out those finished through itself
   (its bindings lit them already), and lights its agents' boxes of that counter.
+- **The administrator's device actions** (test call of an LED board, unplug/replug of a twin)
+  asked through a process without the link are `agent_requests` rows: the holder takes each
+  (`taken_by`) at its next sweep and does it (`take_requests`); one not taken within
+  REQUEST_TTL_S (no holder came) is dropped, never done late.
 - **Device states**: the holder writes its agents' device states into `agent_links` with a
   heartbeat; the other processes show them in their own device lists (so a kiosk served by
   any process knows whether the printer is ready), and show the devices lost once the
@@ -28,7 +32,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from sqlalchemy import delete, select, update
@@ -43,6 +47,7 @@ log = logging.getLogger(__name__)
 SHARE_S = 1.0  # the holder's heartbeat and the others' reading of it
 STALE_S = 5.0  # a heartbeat older than this: the holder is gone
 BOARD_KINDS = ("led", "keypad", "rating_box")
+REQUEST_TTL_S = 30.0  # an administrator's device action not taken by then is never done
 
 
 class AgentLinks:
@@ -99,6 +104,7 @@ class AgentLinks:
             self._next_share = now + SHARE_S
             self._share()
         self.follow()
+        self.take_requests()
 
     def _share(self) -> None:
         rem = self.remote
@@ -129,6 +135,44 @@ class AgentLinks:
                 self._mirror(agent, row.states or {})
             else:
                 self._lost(agent)
+
+    # The administrator's device actions ---------------------------------------------------------
+    def held_elsewhere(self, agent: str) -> bool:
+        """Another process holds the agent's link now (its heartbeat is fresh)."""
+        with self.remote.ctx.store.read() as conn:
+            row = conn.execute(select(t.agent_links).where(t.agent_links.c.agent == agent)).first()
+        return (row is not None and row.holder != self.holder
+                and (datetime.now(timezone.utc) - row.seen_at).total_seconds() < STALE_S)
+
+    def ask_holder(self, agent: str, device: str, action: str) -> None:
+        """Leave `action` on `device` for the process holding the agent's link."""
+        now = datetime.now(timezone.utc)
+        rq = t.agent_requests.c
+        with self.remote.ctx.store.write() as conn:
+            conn.execute(delete(t.agent_requests).where(rq.created_at < now - timedelta(hours=1)))  # done or dropped
+            conn.execute(t.agent_requests.insert().values(agent=agent, device=device, action=action, created_at=now))
+
+    def take_requests(self) -> None:
+        """Do the actions asked through other processes for the agents linked here, each once."""
+        rem = self.remote
+        mine = [a for a in list(rem.agents) if rem.is_connected(a)]
+        if not mine or rem.on_request is None:
+            return
+        rq = t.agent_requests.c
+        now = datetime.now(timezone.utc)
+        with rem.ctx.store.read() as conn:
+            rows = list(conn.execute(select(rq.id, rq.device, rq.action, rq.created_at).where(
+                rq.agent.in_(mine), rq.taken_by.is_(None)).order_by(rq.id)))
+        for r in rows:
+            with rem.ctx.store.write() as conn:  # taken by one process only
+                taken = conn.execute(update(t.agent_requests).where(rq.id == r.id, rq.taken_by.is_(None))
+                                     .values(taken_by=self.holder)).rowcount
+            if not taken or (now - r.created_at).total_seconds() > REQUEST_TTL_S:
+                continue
+            try:
+                rem.on_request(r.device, r.action)
+            except Exception:  # noqa: BLE001 - one failed action must not stop the sweep
+                log.exception("device %s: %s asked through another process failed", r.device, r.action)
 
     def _mirror(self, agent: str, states: dict[str, Any]) -> None:
         names = set()

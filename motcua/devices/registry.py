@@ -90,6 +90,7 @@ class DeviceRegistry:
         # Devices on other PCs, driven by device agents (remote.py, docs/agents.md).
         self.remote = RemoteAgents(self.ctx, self._set_status, self.jobs.on_job, self._remote_input)
         self.remote.on_back = self._remote_back
+        self.remote.on_request = self._remote_request
         bus = self.ctx.bus
         self._unsubscribe = [
             bus.subscribe(self.jobs.on_ticket_issued, names=[TICKET_ISSUED], label="devices-printing"),
@@ -419,6 +420,12 @@ class DeviceRegistry:
         b = self.bindings
         b.clear_shown(names)  # forget what we think they show
         b.show_counters(self.ctx.engine.public_state())
+
+    def _remote_request(self, name: str, action: str) -> None:
+        """An administrator's device action asked through another process (agent_links.py)."""
+        from .admin_ops import run_test
+
+        run_test(self, name, action, here=True)
 
     def _remote_input(self, dev: DeviceConfig, body: dict[str, Any]) -> None:
         """A key press, a rating or a code read on an agent's device: as from a local one."""

@@ -124,6 +124,8 @@ class RemoteAgents:
         self._thread: threading.Thread | None = None
         self.blocks = OfflineBlocks(ctx)
         self.on_back: Callable[[str], None] | None = None  # the agent's devices run again: show the state
+        # An administrator's device action asked through another process (agent_links.py): do it here.
+        self.on_request: Callable[[str, str], None] | None = None
 
     # Set-up ---------------------------------------------------------------------------------
     def add_agent(self, dev: DeviceConfig) -> None:

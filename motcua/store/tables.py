@@ -314,6 +314,19 @@ agent_links = Table(
     Column("states", JSON, nullable=False),
 )
 
+# The administrator's test call and unplug/replug of an agent's device asked through a process
+# that does not hold the agent's link (0013): the holder takes the row (`taken_by`) and does it.
+agent_requests = Table(
+    "agent_requests", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("agent", String(40), nullable=False),
+    Column("device", String(40), nullable=False),
+    Column("action", String(20), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("taken_by", String(40), nullable=True),
+    Index("ix_agent_requests_open", "agent", "taken_by"),
+)
+
 # Appointments (issue 15, docs/booking.md): one row per booking; status booked -> checked_in /
 # late (checked in after the window: a normal ticket) / cancelled / no_show (never checked in).
 bookings = Table(
