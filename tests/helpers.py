@@ -199,6 +199,7 @@ class Listener:
             self.cv.notify_all()
 
     def wait_for(self, name: str, pred=lambda d: True, timeout: float = 5.0):
+        timeout = max(timeout, MIN_WAIT_S)
         deadline = time.monotonic() + timeout
         with self.cv:
             while True:
@@ -214,9 +215,15 @@ class Listener:
         self.sio.disconnect()
 
 
+# The shortest wait for anything a user would notice: a test's own short limit says how soon
+# it is expected on a quiet machine, but CI and busy laptops pause processes for seconds.
+MIN_WAIT_S = 15.0
+
+
 def wait_for(fn, timeout: float = 15.0, what: str = "condition"):
     """Wait until fn() is true and return it (polling; generous: the suite runs on busy
     machines), else fail saying what was awaited and what was seen last."""
+    timeout = max(timeout, MIN_WAIT_S)
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:

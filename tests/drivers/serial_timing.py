@@ -14,11 +14,11 @@ FAST = dict(
     reconnect_initial=0.05,
     reconnect_max=0.2,
 )
-DEADLINE = 5.0  # generous bound for things that must happen "soon"
+DEADLINE = 15.0  # generous bound for things that must happen "soon" (CI pauses processes for seconds)
 # The configured time within which a silent device must be reported lost: lost_after polls,
 # each waiting reply_timeout, one poll_interval apart, plus a command's retries; with slack
-# for a loaded machine.
-LOST_BOUND = FAST["lost_after"] * (FAST["poll_interval"] + FAST["reply_timeout"] * 2) + 2.0
+# for a loaded machine (how soon on a quiet one is measured by bench/, not here).
+LOST_BOUND = FAST["lost_after"] * (FAST["poll_interval"] + FAST["reply_timeout"] * 2) + 10.0
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = DEADLINE) -> bool:

@@ -39,7 +39,7 @@ class Recorder:
         with self.lock:
             return [s for j, s, _ in self.jobs if j == job_id]
 
-    def wait_states(self, job_id: str, count: int, timeout: float = 5.0) -> list[str]:
+    def wait_states(self, job_id: str, count: int, timeout: float = 15.0) -> list[str]:
         """The job's reported states once ``count`` have arrived (callbacks are async)."""
         wait_until(lambda: len(self.states_of(job_id)) >= count, timeout)
         return self.states_of(job_id)
