@@ -11,7 +11,9 @@ PostgreSQL and one Redis channel (both private, started here), behind Debian's n
    nginx each connects from its own loopback address (127.0.i.9), so ip_hash spreads them.
 2. Memory: each server process's RSS idle, with every client connected, after the busy day.
 3. A busy day: `--day-tickets` tickets issued by 4 kiosks while `--day-counters` counters
-   call, finish (every 10th: no-show) until the queue is empty; wall time, and
+   call, finish (every 10th: no-show) until the queue is empty (a counter that found nobody
+   asks again after `--idle-s`, 0.5 s: a clerk, or a console told by `queue:state`, not a
+   tight loop of requests); wall time, and
    /api/v1/reports/summary compared with what the script did (issued, served, no-show per
    field; the difference over the day must be exact).
 
@@ -243,7 +245,7 @@ def _summary(office: Office) -> dict[str, dict]:
     return {s["code"]: s for s in r.json()["services"]}
 
 
-def busy_day(office: Office, tickets: int, counters: int) -> dict:
+def busy_day(office: Office, tickets: int, counters: int, idle_s: float = 0.5) -> dict:
     before = _summary(office)
     issued, served, no_show = Counter(), Counter(), Counter()
     errors: list[str] = []
@@ -277,7 +279,7 @@ def busy_day(office: Office, tickets: int, counters: int) -> dict:
                 empty += 1
                 if issuing_done.is_set() and empty >= 3:
                     return
-                time.sleep(0.05)
+                time.sleep(idle_s)
                 continue
             empty = 0
             action = "no-show" if tk["id"] % 10 == 0 else "finish"
@@ -321,6 +323,7 @@ def main() -> None:
     ap.add_argument("--client-procs", type=int, default=2)
     ap.add_argument("--day-tickets", type=int, default=3000)
     ap.add_argument("--day-counters", type=int, default=20)
+    ap.add_argument("--idle-s", type=float, default=0.5, help="a counter that found nobody asks again after this")
     args = ap.parse_args()
     if args.quick:
         args.phones, args.tvs, args.counters, args.calls, args.day_tickets = 100, 4, 10, 20, 300
@@ -338,7 +341,7 @@ def main() -> None:
               f"per receipt p50 {f['p50_ms']:.1f} ms, p99 {f['p99_ms']:.1f} ms; received by all "
               f"p50 {f['all_p50_ms']:.1f} ms, p99 {f['all_p99_ms']:.1f} ms; call-next answered p99 "
               f"{f['answer_p99_ms']:.1f} ms", flush=True)
-        d = busy_day(office, args.day_tickets, args.day_counters)
+        d = busy_day(office, args.day_tickets, args.day_counters, args.idle_s)
         end = [rss_mb(s) for s in office.servers]
         print(f"busy day: {d['tickets']} tickets, {args.day_counters} counters: {d['served']} served, "
               f"{d['no_show']} no-shows in {d['seconds']:.1f} s; {d['n_errors']} errors {d['errors']}; report "
