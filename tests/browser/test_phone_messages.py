@@ -3,6 +3,7 @@ mobile number (masked once taken), turns the ring on, and when the turn comes ne
 shows it, rings and vibrates while the SMS goes out through the simulated modem."""
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -95,3 +96,50 @@ def test_phone_page_opt_in_then_near_turn_rings_vibrates_and_sends(office, conte
     [near] = wait_for(sent, 30, "the near-turn SMS sent")
     assert near["kind"] == "near" and near["phone_masked"] == "09xx xxx 678"
     assert re.search(rf"Số {mine['number']} sắp đến lượt, trước ông/bà còn 2 người", near["text"])
+
+
+# Counts calls to navigator.vibrate made before the citizen touched the page (the browser refuses
+# them and reports an error). The page is then read through the DevTools protocol without a user
+# gesture: Playwright's locators and evaluate() count as a tap and would hide the fault.
+EARLY_VIBRATIONS = """
+window.__early = 0;
+if (navigator.vibrate) {
+  const orig = navigator.vibrate.bind(navigator);
+  navigator.vibrate = function (p) {
+    if (navigator.userActivation && !navigator.userActivation.hasBeenActive) { window.__early += 1; }
+    return orig(p);
+  };
+}
+"""
+NEAR_STATE = ("JSON.stringify({shown: !document.getElementById('near').hidden, "
+              "text: document.getElementById('near').textContent, early: window.__early, "
+              "touched: navigator.userActivation.hasBeenActive})")
+
+
+def test_a_near_turn_before_any_tap_shows_the_notice_without_a_refused_vibration(office, context_factory):
+    """A phone page opened when the turn is already near, nobody having touched it yet: the
+    notice shows, and the page does not ask for a vibration the browser refuses before a tap."""
+    def take():
+        return requests.post(office.url + "/api/v1/tickets", json={"service": "HOTICH"}, headers=HEADERS_KIOSK,
+                             timeout=10).json()
+
+    mine = take()
+    while mine["ahead"] < 2:
+        mine = take()
+    staff = {"Authorization": f"Bearer {office.token('quay1', office.password)}"}
+    for _ in range(mine["ahead"] - 2):  # two ahead: the office's "near"
+        _call(office, staff)
+    ctx = context_factory(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    ctx.add_init_script(EARLY_VIBRATIONS)
+    page = ctx.new_page()
+    page.goto(f"{office.url}/t/{mine['token']}")
+    cdp = ctx.new_cdp_session(page)
+
+    def state():
+        r = cdp.send("Runtime.evaluate", {"expression": NEAR_STATE, "returnByValue": True, "userGesture": False})
+        return json.loads(r["result"]["value"])
+
+    st = wait_for(lambda: (s := state())["shown"] and s, 30, "the near-turn notice shown")
+    assert "Sắp đến lượt ông/bà: trước ông/bà còn 2 người" in st["text"]
+    assert st["touched"] is False  # nothing in this test counted as a tap
+    assert st["early"] == 0, "a vibration asked before any tap"

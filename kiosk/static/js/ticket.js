@@ -97,7 +97,9 @@
   }
   // Sound (when the citizen turned it on, or the browser allows it anyway) and vibration.
   function ring(pattern) {
-    if (navigator.vibrate) { try { navigator.vibrate(pattern); } catch (e) { /* not allowed */ } }
+    // Browsers refuse (and report) a vibration before the citizen has touched the page once.
+    var touched = !navigator.userActivation || navigator.userActivation.hasBeenActive;
+    if (navigator.vibrate && touched) { try { navigator.vibrate(pattern); } catch (e) { /* not allowed */ } }
     if (!chime && boot.sound) { chime = new Audio(boot.sound); }
     if (chime) {
       chime.currentTime = 0;
