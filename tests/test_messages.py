@@ -128,8 +128,8 @@ def test_unplugged_modem_never_blocks_issuing_or_calling_and_failures_show(make_
     def failures():
         return client.get("/api/v1/messages?status=failed", headers=admin).get_json()["items"]
 
-    # Three attempts each, and the modem's own 5-second answer limit before it knows it is gone:
-    # about 25 s on a quiet machine, longer on a busy one.
+    # Three attempts each; while the modem waits to reconnect an attempt fails at once (a few
+    # seconds on a quiet machine, more on a busy one).
     failed = wait_for(lambda: len(failures()) >= 2 and failures(), 120, "both messages marked failed")
     assert {f["kind"] for f in failed} == {"near", "called"}
     for f in failed:

@@ -170,8 +170,7 @@ class SmsModem:
                     state = LOST if ever_up else ERROR
                     self._set_state(state, f"Không dùng được modem ở cổng {self.url}: {exc}; "
                                            f"thử lại sau {backoff.delay:g} giây")
-                    self._fail_queued("Modem chưa sẵn sàng: " + str(exc))
-                    if backoff.wait(self._stopping):
+                    if self._wait_failing(backoff.next(), "Modem chưa sẵn sàng: " + str(exc)):
                         break
                     continue
                 backoff.reset()
@@ -194,10 +193,30 @@ class SmsModem:
                 self._set_state(LOST, f"Mất kết nối với modem ở cổng {self.url}: {exc}; đang kết nối lại")
                 if isinstance(job, _Job):
                     self._finish(job, SendResult(False, f"Mất kết nối với modem: {exc}"))
-                if self._stopping.wait(s.reconnect_initial):
+                if self._wait_failing(s.reconnect_initial, f"Mất kết nối với modem: {exc}"):
                     break
             except ModemError as exc:  # the idle check was refused: the modem answers, go on
                 log.info("%s: %s", self.name, exc)
+
+    def _wait_failing(self, delay: float, reason: str) -> bool:
+        """Wait ``delay`` seconds before reopening the port; every message queued meanwhile
+        fails at once with ``reason`` (the caller retries later) instead of waiting out the
+        delay. True when the modem is being stopped."""
+        self._fail_queued(reason)
+        deadline = time.monotonic() + delay
+        while not self._stopping.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            try:
+                job = self._jobs.get(timeout=left)
+            except queue.Empty:
+                return False
+            if job is _STOP:
+                self._jobs.put(_STOP)
+                return True
+            self._finish(job, SendResult(False, reason))
+        return True
 
     def _fail_queued(self, reason: str) -> None:
         while True:

@@ -158,3 +158,26 @@ def test_sim_url_starts_the_twin():
         assert modem.simulator.texts() == ["Xin chào"]
     finally:
         modem.stop()
+
+
+def test_a_message_sent_while_the_modem_waits_to_reconnect_fails_at_once():
+    """The outbox retries later; a message must not sit in the driver for the whole reconnect
+    delay (up to 30 s in an office, several such waits per message)."""
+    slow_retry = ModemSettings(command_timeout=1.5, send_timeout=2.0, check_interval=0.3,
+                               reconnect_initial=60.0, reconnect_max=60.0)
+    sim = SimModem().start()
+    modem = SmsModem(sim.url, name="modem", settings=slow_retry)
+    modem.start()
+    try:
+        _wait_state(modem, DeviceState.READY)
+        sim.unplug()  # the cable is pulled: the next check finds it gone, then a minute's wait
+        _wait_state(modem, DeviceState.LOST)
+        done = Results()
+        modem.send("0912345678", "trong lúc chờ kết nối lại", done)
+        failed = done.wait(1, timeout=30)  # well before the minute is up
+        assert not failed.ok and "modem" in failed.error.lower()
+        modem.send("0912345678", "lần nữa", done)
+        assert not done.wait(2, timeout=30).ok
+    finally:
+        modem.stop()
+        sim.stop()
