@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,10 @@ class Agent:
         self.stopping = threading.Event()
         self._wake = threading.Event()
         self._states: dict[str, dict[str, Any]] = {}
+        # Each state report carries this run's id and a growing number: the server handles
+        # messages on several threads and keeps only the newest report of each device.
+        self._run = uuid.uuid4().hex[:12]
+        self._state_seq = 0
         self._lock = threading.Lock()
         # Reconnecting is the worker loop's (_loop): it also connects when the server is down at start.
         self.sio = socketio.Client(reconnection=False, logger=False, engineio_logger=False)
@@ -183,7 +188,12 @@ class Agent:
         for st in states:
             self.sio.emit(proto.STATE, st, namespace=ns)
         self.sio.emit(proto.JOBS_KNOWN, {"jobs": dict(self.journal.jobs)}, namespace=ns)
+        sent = max((int(st.get("seq") or 0) for st in states), default=0)
         self.linked.set()
+        with self._lock:  # a state that changed while we were linking was not sent by _send: now
+            later = [st for st in self._states.values() if int(st.get("seq") or 0) > sent]
+        for st in later:
+            self.sio.emit(proto.STATE, st, namespace=ns)
 
     # From the devices (their own threads) ----------------------------------------------------
     def _send(self, event: str, body: dict[str, Any]) -> None:
@@ -196,6 +206,8 @@ class Agent:
     def _device_state(self, device: str, kind: str, state: str, detail: str, unit: str = "") -> None:
         body = {"device": device, "kind": kind, "state": state, "detail": detail, **({"unit": unit} if unit else {})}
         with self._lock:
+            self._state_seq += 1
+            body.update(run=self._run, seq=self._state_seq)
             self._states[f"{device}/{unit}" if unit else device] = body
         self._send(proto.STATE, body)
 

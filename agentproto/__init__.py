@@ -28,6 +28,8 @@ BLOCKS = "offline:blocks"        # {"business_date", "blocks": [BLOCK_GRANT]}: n
 
 # Agent -> server --------------------------------------------------------------------------
 STATE = "device:state"           # {"device", "kind", "state", "detail", "unit"?: address on its bus, "queued"?}
+#                                   "run"?, "seq"?: the agent's run id and its growing report number;
+#                                   a report older than one already handled (same run) is ignored
 JOB = "print:state"              # {"job_id", "state": queued|printing|done|failed, "error"}
 JOBS_KNOWN = "print:known"       # {"jobs": {job_id: state}}: what the agent's journal holds (on connect)
 INPUT = "device:input"           # {"device", "action": "key"|"rating"|"scan", "address"?, "key"?, "level"?, "code"?,

@@ -135,3 +135,40 @@ def test_led_boards_on_an_agent_show_the_called_number(tmp_path, office_config):
         assert a.hw.running()
     finally:
         a.hw.stop()
+
+
+def test_the_other_process_shows_the_newest_state_of_an_agents_device(db_url, engine_for, office_config):
+    """Two server processes on one database, the agent linked to the first. The server handles
+    an agent's messages on several threads, so a newer report may be handled before an older
+    one; and an agent may link again before its old link's end is seen. Either way the device
+    list of both processes shows what the device is now."""
+    from config.schema import DeviceConfig
+    from motcua.devices.remote import RemoteAgents
+
+    cfg = _with_agent(office_config, agent="may-tram-1")
+    store, eng = engine_for(db_url, cfg)
+    shown: list[dict] = [{}, {}]
+
+    def process(i: int) -> RemoteAgents:
+        def set_status(name, kind, state, detail="", **extra):
+            shown[i][name] = str(getattr(state, "value", state))
+        remote = RemoteAgents(_Ctx(cfg, store, eng), set_status, lambda *a: None, lambda *a: None)
+        remote.add_agent(next(d for d in cfg.devices if d.name == "may-tram-1"))
+        remote.add_device(DeviceConfig(name="may-in-ve", kind="printer", url="virtual", agent="may-tram-1"))
+        return remote
+
+    holder, other = process(0), process(1)
+    holder.connected("may-tram-1", "sid-1")
+    report = {"device": "may-in-ve", "kind": "printer", "detail": "", "run": "chay-1"}
+    holder.on_state("may-tram-1", {**report, "state": "ready", "seq": 2})
+    holder.on_state("may-tram-1", {**report, "state": "connecting", "seq": 1})  # handled late
+    assert shown[0]["may-in-ve"] == "ready"
+    holder.connected("may-tram-1", "sid-2")  # linked again; the printer has not changed: no report
+    holder.disconnected("may-tram-1", "sid-1")  # the old link's end, seen late: ignored
+    holder.links._share()
+    other.links._share()
+    assert shown[1]["may-in-ve"] == "ready", shown[1]
+    assert shown[1]["may-tram-1"] == "ready"
+    holder.disconnected("may-tram-1", "sid-2")
+    holder.on_state("may-tram-1", {**report, "state": "ready", "seq": 3})  # in flight at the end: not shown
+    assert shown[0]["may-in-ve"] == "lost"

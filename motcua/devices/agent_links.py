@@ -80,9 +80,10 @@ class AgentLinks:
                     "extra": {k: v for k, v in extra.items() if isinstance(v, (str, int, float, bool, type(None)))}}
 
     def linked(self, agent: str) -> None:
-        """The agent's link is here now: what others reported for it is not ours to keep."""
+        """The agent's link is here now: what others reported for it is not ours to keep. What
+        it reported here is kept: an agent linking again before its old link's end was seen
+        (the same process) may not report a state that has not changed."""
         with self._lock:
-            self._reported.pop(agent, None)
             self._mirrored.pop(agent, None)
         self._next_share = 0.0  # tell the others at the next sweep
         self._force = True

@@ -120,6 +120,8 @@ class RemoteAgents:
         self._jobs: dict[str, _JobInfo] = {}
         self._in_flight: dict[str, float] = {}  # job id -> when it was sent, until the agent acks
         self._units: dict[str, set[str]] = {}  # bus device -> the "<bus>/<address>" names reported
+        self._state_lock = threading.Lock()
+        self._state_seen: dict[tuple[str, str], tuple[str, int]] = {}  # (agent, device/unit) -> (run, seq)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.blocks = OfflineBlocks(ctx)
@@ -198,6 +200,10 @@ class RemoteAgents:
             self._sids.pop(agent, None)
             self._forget_shown(agent)
         self.links.unlinked(agent)
+        with self._state_lock:  # after any report still being handled, never before it
+            self._show_lost(agent)
+
+    def _show_lost(self, agent: str) -> None:
         self._set_status(agent, "agent", DeviceState.LOST, "Mất kết nối với máy trạm")
         for dev in self.owned_by(agent):
             self._set_status(dev.name, dev.kind, DeviceState.LOST, f"Mất kết nối với máy trạm {agent}", agent=agent)
@@ -225,9 +231,24 @@ class RemoteAgents:
         state = str(body.get("state") or "")
         if dev is None or dev.agent != agent or state not in {s.value for s in DeviceState}:
             return
+        unit = str(body.get("unit") or "")
+        with self._state_lock:  # one report at a time per office, the newest kept (agentproto STATE)
+            if self.is_connected(agent) and self._newer(agent, f"{dev.name}/{unit}", body):
+                self._apply_state(agent, dev, state, unit, body)
+
+    def _newer(self, agent: str, key: str, body: dict[str, Any]) -> bool:
+        run, seq = body.get("run"), body.get("seq")
+        if not isinstance(run, str) or not isinstance(seq, int) or isinstance(seq, bool):
+            return True  # an agent that does not number its reports: in arrival order
+        last = self._state_seen.get((agent, key))
+        if last is not None and last[0] == run and last[1] >= seq:
+            return False  # handled after a newer one (the server's threads): already out of date
+        self._state_seen[(agent, key)] = (run, seq)
+        return True
+
+    def _apply_state(self, agent: str, dev: DeviceConfig, state: str, unit: str, body: dict[str, Any]) -> None:
         extra = {"queued": int(body["queued"])} if isinstance(body.get("queued"), int) else {}
         detail = str(body.get("detail") or "")[:300]
-        unit = str(body.get("unit") or "")
         if unit.isdigit():  # a unit on a bus: "<bus>/<address>" with its counter, as a local bus shows it
             amap = {int(a): int(c) for a, c in dev.counters.items()} or ({1: dev.counter} if dev.counter else {})
             name = f"{dev.name}/{int(unit)}"
