@@ -52,7 +52,7 @@ def test_book_check_in_with_the_camera_called_ahead_and_cancel_another(kiosk_dem
     kiosk = context_factory(viewport={"width": 1080, "height": 1920}).new_page()
     kiosk.goto(server.url + "/kiosk")
     expect(kiosk.get_by_test_id("go-checkin")).to_be_visible()
-    kiosk.wait_for_function("window.MotcuaKiosk && window.MotcuaKiosk.state.printersLoaded")
+    kiosk.wait_for_function("() => window.MotcuaKiosk && window.MotcuaKiosk.state.printersLoaded")
     frame = save_image(qr_frame(f"{server.url}/dat-lich/{mine.replace('-', '')}", (1280, 720)), tmp_path / "qr.png")
     camera = server.data_dir / "camera"
     camera.mkdir(parents=True, exist_ok=True)

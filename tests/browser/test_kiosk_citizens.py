@@ -37,7 +37,7 @@ def test_the_kiosk_is_out_of_service_while_the_server_is_gone_and_comes_back_by_
         page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
         page.goto(server.url + "/kiosk")
         expect(page.get_by_test_id("service-HOTICH")).to_be_visible()
-        page.wait_for_function("window.MotcuaKiosk && window.MotcuaKiosk.state.printersLoaded")
+        page.wait_for_function("() => window.MotcuaKiosk && window.MotcuaKiosk.state.printersLoaded")
         page.evaluate("() => { window.__sameDocument = true; }")
         tile = _centre(page, "[data-testid=service-HOTICH]")
         lookup = _centre(page, "[data-testid=go-lookup]")

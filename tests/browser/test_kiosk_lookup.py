@@ -175,7 +175,7 @@ def test_camera_reads_a_receipt_barcode_and_the_kiosk_shows_the_dossier(lookup_s
     page = context_factory().new_page()
     page.goto(lookup_server.url + "/kiosk")
     expect(page.get_by_test_id("service-HOTICH")).to_be_visible()
-    page.wait_for_function("window.MotcuaKiosk && window.MotcuaKiosk.state.printersLoaded")
+    page.wait_for_function("() => window.MotcuaKiosk && window.MotcuaKiosk.state.printersLoaded")
     frame = save_image(code128_frame(SCANNED["ma_ho_so"], (1280, 720)), tmp_path / "receipt.png")
     camera = lookup_server.data_dir / "camera"
     camera.mkdir(parents=True, exist_ok=True)

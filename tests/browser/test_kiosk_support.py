@@ -85,7 +85,7 @@ def token_from_qr_src(src: str) -> str:
 def printers_ready(page: Any) -> None:
     """Tell the page every printer it knows is ready, as the device registry does over Socket.IO
     (`device:status`), so a test of the normal path does not depend on the demo printer's state."""
-    page.wait_for_function("window.MotcuaKiosk !== undefined && window.MotcuaKiosk.state.printersLoaded")
+    page.wait_for_function("() => window.MotcuaKiosk !== undefined && window.MotcuaKiosk.state.printersLoaded")
     page.evaluate("""() => { const k = window.MotcuaKiosk;
         Object.keys(k.state.printers).forEach(name => k.rt._emit('device:status',
             {name, kind: 'printer', state: 'ready', detail: ''})); }""")

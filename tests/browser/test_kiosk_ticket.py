@@ -45,7 +45,7 @@ def test_tap_a_field_then_no_priority_shows_the_number(kiosk_demo, context_facto
     expect(page.get_by_test_id("ticket-wait")).to_contain_text("Thời gian chờ dự kiến")
     qr = page.get_by_test_id("ticket-qr")
     expect(qr).to_be_visible()
-    page.wait_for_function("document.querySelector('#t-qr').complete && document.querySelector('#t-qr').naturalWidth > 0")
+    page.wait_for_function("() => document.querySelector('#t-qr').complete && document.querySelector('#t-qr').naturalWidth > 0")
 
     ticket = _ticket_by_qr(page, kiosk_demo)
     assert ticket["number"] == number.inner_text()
@@ -111,7 +111,7 @@ def test_printer_out_of_paper_keeps_the_number_and_qr_on_screen(kiosk_demo, cont
     page = context_factory().new_page()
     page.goto(kiosk_demo.url + "/kiosk")
     expect(page.get_by_test_id("service-HKD")).to_be_visible()
-    page.wait_for_function("window.MotcuaKiosk && window.MotcuaKiosk.state.printersLoaded")
+    page.wait_for_function("() => window.MotcuaKiosk && window.MotcuaKiosk.state.printersLoaded")
     # The simulated printer runs out of paper (through its real driver): the kiosk hears it.
     _simulate_printer(kiosk_demo, "paper_out")
     try:

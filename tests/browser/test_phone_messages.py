@@ -81,7 +81,7 @@ def test_phone_page_opt_in_then_near_turn_rings_vibrates_and_sends(office, conte
     notice = page.get_by_test_id("near-notice")
     expect(notice).to_be_visible(timeout=15_000)
     expect(notice).to_contain_text("Sắp đến lượt ông/bà: trước ông/bà còn 2 người")
-    page.wait_for_function("window.__vibrations.length >= 1")
+    page.wait_for_function("() => window.__vibrations.length >= 1")
     assert page.evaluate("window.__sounds.length") > rings_before
     assert page.evaluate("window.__sounds.every(s => s.startsWith(location.origin))")  # the sound is ours
     page.screenshot(path=str(office.data_dir / "phone-near.png"), full_page=True)

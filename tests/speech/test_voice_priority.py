@@ -45,7 +45,11 @@ def thread_nices(pid: str = "self") -> dict[str, int]:
 
 def child_pids(pid: str = "self") -> set[str]:
     out: set[str] = set()
-    for task in Path(f"/proc/{pid}/task").iterdir():
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:  # the process ended meanwhile
+        return out
+    for task in tasks:
         try:
             out.update((task / "children").read_text().split())
         except OSError:
