@@ -385,6 +385,7 @@ class Cluster:
             self.servers[0].start(timeout=60)  # the first one migrates the database
             for s in self.servers[1:]:
                 s.start(timeout=60)
+            self.nginx.backends = [s.port for s in self.servers]  # a server may have moved to another port
             self.nginx.start()
         except Exception:
             self.stop()

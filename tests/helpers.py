@@ -108,6 +108,10 @@ class FakeClock:
 
 
 
+class _PortTaken(Exception):
+    pass
+
+
 class ServerProcess:
     """`motcua demo` (or serve) in a child process, on its own port and data directory."""
 
@@ -115,6 +119,10 @@ class ServerProcess:
                  args: list[str] | None = None):
         self.data_dir = data_dir
         self.port = port or free_port()
+        # A port picked here may be taken by someone else before the server binds it (another
+        # test's server, a client's outgoing connection): the first start then tries another.
+        self._may_move = port is None
+        self._started = False
         self.env = dict(os.environ)
         self.env.update(env or {})
         self.env.setdefault("PYTHONUNBUFFERED", "1")
@@ -127,6 +135,19 @@ class ServerProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 30.0) -> "ServerProcess":
+        for _attempt in range(4):
+            try:
+                self._start(timeout)
+                self._started = True
+                return self
+            except _PortTaken:
+                if self._started or not self._may_move:
+                    raise RuntimeError(f"port {self.port} taken:\n{self.log()}") from None
+                self.port = free_port()
+                self.log_path = self.data_dir / f"server-{self.port}.log"
+        raise RuntimeError(f"no free port for the server:\n{self.log()}")
+
+    def _start(self, timeout: float) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
         cmd = [sys.executable, "-m", "motcua.cli", *self.args, "--host", "127.0.0.1", "--port", str(self.port),
@@ -136,10 +157,12 @@ class ServerProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
+                if f"Address already in use: ('127.0.0.1', {self.port})" in self.log():
+                    raise _PortTaken()
                 raise RuntimeError(f"server exited early:\n{self.log()}")
             try:
                 if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
-                    return self
+                    return
             except requests.RequestException:
                 pass
             time.sleep(0.1)

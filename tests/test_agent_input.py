@@ -106,15 +106,17 @@ def rig(tmp_path_factory):
     subprocess.run([sys.executable, "-m", "motcua.cli", "user", "add", "quay1", "--counters", "1", "--password",
                     PASSWORD, "--config", str(cfg), "--data", str(data)], check=True, cwd=str(ROOT), capture_output=True)
     server = ServerProcess(data, args=["serve", "--config", str(cfg)])
-    agent = AgentProcess(server.url, AGENT_TOKEN, tmp / "agent", port)
+    agent = None
     try:
         server.start()
+        agent = AgentProcess(server.url, AGENT_TOKEN, tmp / "agent", port)  # the port the server got
         agent.start()
         r = Rig(server, agent, twins, camera_dir)
         wait_for(r.all_ready, 40, "the agent's devices ready on /api/v1/devices")
         yield r
     finally:
-        agent.stop()
+        if agent is not None:
+            agent.stop()
         server.stop()
         for twin in twins.values():
             twin.stop()
