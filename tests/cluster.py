@@ -336,7 +336,10 @@ class Screen:
                     self.seq, self.state = data["seq"], data
             self.cv.notify_all()
         if resync:
-            self.sio.emit("queue:resync")
+            try:
+                self.sio.emit("queue:resync")
+            except Exception:  # noqa: BLE001 - socketio.exceptions.BadNamespaceError
+                pass  # the link dropped meanwhile: the reconnection brings a fresh snapshot
 
     def wait(self, pred, timeout: float = 10.0, what: str = "condition"):
         """Wait until pred(self) is true (under the lock); returns its value."""
