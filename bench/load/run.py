@@ -5,7 +5,9 @@ PostgreSQL and one Redis channel (both private, started here), behind Debian's n
 1. Fan-out: `--phones` citizens' phone pages (anonymous Socket.IO clients: the `public` room
    of the ticket page) and `--tvs` displays (display token) connect, spread over both
    processes; `--counters` counters call one after the other, alternately through each
-   process. For every call: the time from sending call-next to its `ticket:called` at every
+   process, with call-next (which finishes the visit before it, as the console's button does;
+   `--finish-first` sends a separate finish just before each call, as two keypad keys pressed
+   at once would, so the finish's queue state is still going out). For every call: the time from sending call-next to its `ticket:called` at every
    client (p50/p99 per receipt, p99 of "received by all"), receipts missing, clients dropped.
    The clients are bench/leanclient.py's asyncio clients, in `--client-procs` processes; behind
    nginx each connects from its own loopback address (127.0.i.9), so ip_hash spreads them.
@@ -170,7 +172,8 @@ def _clients_proc(urls, sources, phones: int, tvs: int, ready, go, out) -> None:
     asyncio.run(main())
 
 
-def fanout(office: Office, phones: int, tvs: int, counters: int, calls: int, procs: int) -> dict:
+def fanout(office: Office, phones: int, tvs: int, counters: int, calls: int, procs: int,
+           finish_first: bool = False) -> dict:
     ctx = mp.get_context("fork")
     go = ctx.Event()
     urls, sources = office.client_targets()
@@ -202,7 +205,8 @@ def fanout(office: Office, phones: int, tvs: int, counters: int, calls: int, pro
     answered: list[float] = []
     for k, n in enumerate(plan):
         h = office.headers(k, Authorization=f"Bearer {office.token}")
-        s.post(f"{office.url(k)}/api/v1/counters/{n}/finish", headers=h, timeout=30)
+        if finish_first:  # a separate finish just before: its queue state is still going out
+            s.post(f"{office.url(k)}/api/v1/counters/{n}/finish", headers=h, timeout=30)
         t0 = time.perf_counter()
         r = s.post(f"{office.url(k)}/api/v1/counters/{n}/call-next", timeout=30,
                    headers={**h, "Idempotency-Key": uuid.uuid4().hex})
@@ -323,6 +327,8 @@ def main() -> None:
     ap.add_argument("--client-procs", type=int, default=2)
     ap.add_argument("--day-tickets", type=int, default=3000)
     ap.add_argument("--day-counters", type=int, default=20)
+    ap.add_argument("--finish-first", action="store_true",
+                    help="each call preceded by a separate finish request (the console's call-next finishes by itself)")
     ap.add_argument("--idle-s", type=float, default=0.5, help="a counter that found nobody asks again after this")
     args = ap.parse_args()
     if args.quick:
@@ -335,7 +341,7 @@ def main() -> None:
         how = "direct to both processes" if args.direct else "through nginx (ip_hash) to both processes"
         print(f"two `motcua serve` processes on PostgreSQL + Redis, clients {how}", flush=True)
         idle = [rss_mb(s) for s in office.servers]
-        f = fanout(office, args.phones, args.tvs, args.counters, args.calls, args.client_procs)
+        f = fanout(office, args.phones, args.tvs, args.counters, args.calls, args.client_procs, args.finish_first)
         print(f"fan-out: {f['calls']} calls x {f['clients']} clients ({args.phones} phones, {args.tvs} TVs, "
               f"{args.counters} counters): {f['missing']} receipts missing, {f['dropped']} clients dropped; "
               f"per receipt p50 {f['p50_ms']:.1f} ms, p99 {f['p99_ms']:.1f} ms; received by all "
