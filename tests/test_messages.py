@@ -118,6 +118,13 @@ def test_unplugged_modem_never_blocks_issuing_or_calling_and_failures_show(make_
     first = svc.engine.issue("HOTICH")
     mine = svc.engine.issue("HOTICH")
     _opt_in(client, mine)
+
+    def kinds():
+        return {i["kind"] for i in client.get("/api/v1/messages", headers=admin).get_json()["items"]}
+
+    # One ahead at the opt-in: the near-turn message is owed at once. (Had the calls below been
+    # handled in the same round, it would rightly never be written: the citizen is called.)
+    wait_for(lambda: "near" in kinds(), 60, "the near-turn message in the outbox")
     began = time.monotonic()
     assert _call(svc)["number"] == first["number"]
     assert _call(svc)["number"] == mine["number"]
@@ -144,6 +151,43 @@ def test_unplugged_modem_never_blocks_issuing_or_calling_and_failures_show(make_
     _call(svc)
     sim = svc.devices.sims["modem-sms"]
     wait_for(lambda: any(later["number"] in t for t in sim.texts()), 30, "a message after the modem came back")
+
+
+def test_a_citizen_called_before_the_near_turn_message_was_written_gets_only_the_called_one(make_app, monkeypatch):
+    """The opt-in and the call reach the messages' worker together (a busy machine): "your turn is
+    near" would arrive after "please come to counter 1", so it is never written."""
+    import threading
+
+    from motcua.messages import service as ms
+
+    gate = threading.Event()
+    handle = ms.MessageService._handle
+
+    def held(self, item):
+        gate.wait(60)
+        return handle(self, item)
+
+    monkeypatch.setattr(ms.MessageService, "_handle", held)
+    app = make_app()
+    svc = app.extensions["motcua"]
+    client = app.test_client()
+    admin = _admin_headers(svc)
+    svc.engine.issue("HOTICH")
+    mine = svc.engine.issue("HOTICH")
+    _opt_in(client, mine)
+    _call(svc)
+    assert _call(svc)["number"] == mine["number"]
+    gate.set()
+    sim = svc.devices.sims["modem-sms"]
+    wait_for(lambda: sim.texts(), 60, "the called SMS")
+
+    def settled():
+        listing = client.get("/api/v1/messages", headers=admin).get_json()
+        return listing if listing["counts"]["pending"] == listing["counts"]["sending"] == 0 else None
+
+    listing = wait_for(settled, 60, "nothing left to send")
+    assert [i["kind"] for i in listing["items"]] == ["called"]
+    assert len(sim.texts()) == 1 and "mời" in sim.texts()[0].lower() and mine["number"] in sim.texts()[0]
 
 
 def test_opt_in_refusals_are_clear(make_app):
