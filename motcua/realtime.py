@@ -6,7 +6,10 @@ broadcaster turns them into `queue:state`, which screens receive as `queue:chang
 
 Rooms: `public` (everyone), `staff` (staff and administrators), `kiosks`, `displays`,
 `admins`, `counter:N` (that counter's staff; administrators join it with `counter:watch`),
-`rating:N` (the rating tablet of counter N).
+`rating:N` (the rating tablet of counter N), and for phone pages that connect with their
+ticket's token (`auth={"ticket": ...}`) `ticket-pages` (which gets `ticket:called`) and
+`ticket:<id>` (`ticket:update`, motcua/ticket_pages.py) instead of `public`: a phone page
+does not need the whole queue state after every change.
 Every queue change carries the office sequence number `seq`; a client that sees a gap
 emits `queue:resync` and gets a fresh `queue:snapshot`.
 
@@ -27,8 +30,9 @@ from flask_socketio import SocketIO, join_room, leave_room
 from flask_socketio import ConnectionRefusedError as SioRefused
 
 from .auth import ANONYMOUS, Auth, Principal
-from .events import QUEUE_CHANGED, QUEUE_STATE, Event, EventBus
+from .events import QUEUE_CHANGED, QUEUE_STATE, TICKET_CALLED, Event, EventBus
 from .queue.engine import QueueEngine
+from .ticket_pages import ROOM as TICKET_PAGES, TicketPages, ticket_room
 
 log = logging.getLogger(__name__)
 
@@ -62,21 +66,29 @@ class RealtimeHub:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._sweeper: Any = None
+        self.pages = TicketPages(socketio, engine.views)
         self._register()
         self._unsubscribe = bus.subscribe(self._on_event, label="realtime-hub")
         self._unrevoke = auth.on_revoke(self.disconnect_revoked)
         manager = getattr(getattr(socketio, "server", None), "manager", None)
         if hasattr(manager, "on_resubscribe"):  # motcua.realtime_mq: Redis came back
             manager.on_resubscribe = self.resync_local
+        # With the message queue the phone pages hear every process's states through it;
+        # else this process's states are all there is.
+        self._pages_by_queue = hasattr(manager, "on_state")
+        if self._pages_by_queue:
+            manager.on_state = self.pages.on_state
 
     def resync_local(self) -> None:
         """A fresh snapshot to every screen of this process only (what other processes emitted
         while the message queue was down never reached them)."""
         self.socketio.server.emit("queue:snapshot", self.engine.snapshot(), to="public", namespace="/",
                                   ignore_queue=True)
+        self.pages.on_state()
 
     def stop(self) -> None:
         self._stopping.set()
+        self.pages.stop()
         self._unsubscribe()
         self._unrevoke()
 
@@ -128,8 +140,12 @@ class RealtimeHub:
         if event.name == QUEUE_CHANGED:
             return  # a marker: its state follows as queue:state
         name = "queue:changed" if event.name == QUEUE_STATE else event.name
-        to = event.audience[0] if len(event.audience) == 1 else list(event.audience)
-        self.socketio.emit(name, dict(event.payload), to=to)
+        rooms = list(event.audience)
+        if event.name == TICKET_CALLED and "public" in rooms:
+            rooms.append(TICKET_PAGES)
+        self.socketio.emit(name, dict(event.payload), to=rooms[0] if len(rooms) == 1 else rooms)
+        if event.name == QUEUE_STATE and not self._pages_by_queue:
+            self.pages.on_state()
 
     def _send_snapshot(self, sid: str) -> None:
         """The snapshot to one client; while the database is unreachable, again every half
@@ -162,6 +178,20 @@ class RealtimeHub:
         with self._lock:
             return self._clients.get(sid, ANONYMOUS)
 
+    def _connect_ticket_page(self, ticket: Any) -> None:
+        """A phone page: its ticket's rooms, the snapshot every client gets, then its ticket."""
+        tid = self.engine.views.ticket_id_by_token(ticket) if isinstance(ticket, str) and 0 < len(ticket) <= 64 else None
+        if tid is None:
+            raise SioRefused({"error": "unknown_ticket", "message": "Không tìm thấy phiếu này."})
+        sid = request.sid
+        with self._lock:
+            self._clients[sid] = ANONYMOUS
+        join_room(TICKET_PAGES)
+        join_room(ticket_room(tid))
+        self._send_snapshot(sid)
+        self.socketio.emit("hello", {"role": "ticket", "name": ""}, to=sid)
+        self.pages.join(sid, tid)
+
     # Socket.IO handlers -------------------------------------------------------------------
     def _register(self) -> None:
         sio = self.socketio
@@ -169,6 +199,9 @@ class RealtimeHub:
         @sio.on("connect")
         def on_connect(auth: Any = None):
             token = auth.get("token") if isinstance(auth, dict) else None
+            ticket = auth.get("ticket") if isinstance(auth, dict) and not token else None
+            if ticket is not None:
+                return self._connect_ticket_page(ticket)
             principal = ANONYMOUS
             if token:
                 p = self.auth.principal_for_token(str(token))
@@ -189,6 +222,7 @@ class RealtimeHub:
         def on_disconnect(*_args):
             with self._lock:
                 self._clients.pop(request.sid, None)
+            self.pages.leave(request.sid)
 
         @sio.on("queue:resync")
         def on_resync(*_args):

@@ -8,6 +8,9 @@ python-socketio's RedisManager, with two changes for an office whose Redis may r
   fresh snapshot): the emits other processes made while the channel was down are lost, and
   without it a screen showed the old state until the next change.
 
+Every `queue:changed` emitted by any process (this one included) also calls `on_state`: the
+phone pages served here read their tickets again (motcua/ticket_pages.py).
+
 Emits to this process's own screens never wait for Redis (the manager delivers them here
 first, then publishes), so a Redis outage only cuts the processes off from each other.
 """
@@ -29,7 +32,16 @@ class OfficeRedisManager(RedisManager):
     def __init__(self, url: str, channel: str, **kw: Any):
         super().__init__(url, channel=channel, **kw)
         self.on_resubscribe: Callable[[], None] | None = None
+        self.on_state: Callable[[], None] | None = None
         self.resubscribed = 0
+
+    def _handle_emit(self, message):  # every emit, this process's and the others', delivered here
+        super()._handle_emit(message)
+        if message.get("event") == "queue:changed" and self.on_state is not None:
+            try:
+                self.on_state()
+            except Exception:  # noqa: BLE001 - never stop the listener
+                log.exception("message queue: phone pages' update failed")
 
     def _redis_listen_with_retries(self):  # the loop of python-socketio 5.x, retry capped
         retry = RETRY_FIRST_S

@@ -287,12 +287,13 @@ class Screen:
 
     def __init__(self, url: str, *, client_ip: str | None = None, token: str | None = None,
                  transports: tuple[str, ...] = ("websocket",), reconnect: bool = False,
-                 source_ip: str | None = None):
+                 source_ip: str | None = None, auth: dict | None = None):
         import socketio
 
         self.url = url
         self.headers = {TEST_CLIENT_HEADER: client_ip} if client_ip else {}
         self.token = token
+        self.auth = auth if auth is not None else ({"token": token} if token else None)
         self.transports = list(transports)
         self.cv = threading.Condition()
         self.events: list[tuple[float, str, object]] = []
@@ -308,7 +309,7 @@ class Screen:
         self.sio.on("*", self._any)
 
     def connect(self) -> "Screen":
-        self.sio.connect(self.url, headers=self.headers, auth={"token": self.token} if self.token else None,
+        self.sio.connect(self.url, headers=self.headers, auth=self.auth,
                          transports=self.transports, wait_timeout=15)
         return self
 

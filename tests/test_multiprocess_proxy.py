@@ -74,6 +74,34 @@ def test_screens_on_both_processes_hear_a_call_made_on_either(cluster):
         tv_b.close()
 
 
+def test_a_phone_page_on_one_process_follows_calls_made_on_the_other(cluster):
+    """Phone pages follow their own ticket (motcua/ticket_pages.py): each process tells its own
+    pages, hearing the other process's queue states through Redis."""
+    ip_a, ip_b = cluster.ip_for(0), cluster.ip_for(1)
+    staff = requests.post(cluster.url + "/api/v1/auth/token", json={"username": "quay1", "password": "motcua-demo"},
+                          headers={TEST_CLIENT_HEADER: ip_a}, timeout=30).json()["token"]
+    _call_next(cluster, ip_a, 1, staff)  # whoever waits from before goes first
+    tickets = [_kiosk(cluster, ip_a) for _ in range(3)]
+    phones = [Screen(cluster.url, client_ip=ip, auth={"ticket": tickets[2]["token"]}).connect() for ip in (ip_a, ip_b)]
+    try:
+        for phone in phones:
+            phone.wait(lambda s: s.got("ticket:update", lambda d: d["id"] == tickets[2]["id"]), 30, "its ticket")
+        aheads = {p.got("ticket:update")[1]["ahead"] for p in phones}
+        assert len(aheads) == 1
+        ahead = aheads.pop()
+        assert ahead >= 2
+        for k, ip in enumerate((ip_b, ip_a)):  # a call on each process
+            _call_next(cluster, ip, 1, staff)
+            for phone in phones:
+                phone.wait(lambda s: s.got("ticket:update", lambda d: d["ahead"] == ahead - 1 - k), 30,
+                           f"the place after call {k + 1}")
+        for phone in phones:
+            assert not phone.got("queue:changed"), "a phone page gets its ticket, not the whole queue"
+    finally:
+        for phone in phones:
+            phone.close()
+
+
 def test_numbers_are_never_shared_when_issuing_through_the_proxy(cluster, pg_url):
     from motcua.store import Store
     from motcua.store import tables as t

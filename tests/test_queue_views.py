@@ -98,3 +98,29 @@ def test_missed_calls(db_url, engine_for, clock):
     assert eng.views.missed_calls(missed["seq"])["calls"] == []
     clock.advance(minutes=3)
     assert eng.views.missed_calls(0)["calls"] == [], "too old to announce after a reconnect"
+
+
+def test_the_phone_pages_tickets_read_together_are_what_each_page_would_read(db_url, engine_for, clock):
+    """tickets_for_pages (one read for every phone page's ticket, motcua/ticket_pages.py) gives
+    each ticket exactly as GET /api/v1/tickets/<id> does: place in line with priority first,
+    transfers, the wait with a paused counter, tickets no longer waiting, another field."""
+    store, eng = engine_for(db_url)
+    made = []
+    for k in range(6):
+        made.append(eng.issue("HOTICH", priority="elderly" if k in (2, 3, 4) else None))
+        clock.advance(seconds=7)
+    made.append(eng.issue("DATDAI"))
+    eng.call_next(1)  # the first two priority tickets
+    eng.call_next(4)
+    eng.transfer(4, field_code="DATDAI")  # into the other field's line
+    eng.pause_counter(1, reason="Họp")
+    seq, got = eng.views.tickets_for_pages([t["id"] for t in made] + [10_000])
+    assert seq == eng.views.public_state()["seq"]
+    assert set(got) == {t["id"] for t in made}, "an unknown id is left out"
+    for t in made:
+        assert got[t["id"]] == eng.views.get_ticket(t["id"]), t["number"]
+    aheads = sorted(v["ahead"] for v in got.values() if v["status"] == "waiting" and v["service"] == "HOTICH")
+    assert aheads == list(range(len(aheads))) and len(aheads) == 4
+    assert got[made[4]["id"]]["ahead"] == 0, "the priority ticket still waiting goes first"
+    assert {v["status"] for v in got.values()} >= {"waiting", "called"}
+    assert eng.views.tickets_for_pages([]) == (seq, {})

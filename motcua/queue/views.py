@@ -9,7 +9,7 @@ here knows Flask.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Iterable
 
 from sqlalchemy import Connection, and_, bindparam, case, func, or_, select
 
@@ -186,14 +186,43 @@ class QueueViews:
             return self._ticket_detail(conn, row)
 
     def get_ticket_by_token(self, token: str) -> dict[str, Any] | None:
-        """The same, found by the token of its phone page (and with the token)."""
+        """The same, found by the token of its phone page (and with the token), with the office
+        sequence number `seq` read first (the answer includes every change up to it)."""
         with self.store.read() as conn:
+            seq = conn.execute(_SEQ_NOW).scalar() or 0
             row = conn.execute(_TICKET_BY_TOKEN, {"token": token}).first()
             if row is None:
                 return None
             out = self._ticket_detail(conn, row)
             out["token"] = row.token
+            out["seq"] = seq
             return out
+
+    def ticket_id_by_token(self, token: str) -> int | None:
+        with self.store.read() as conn:
+            return conn.execute(select(_tk.id).where(_tk.token == token)).scalar()
+
+    def tickets_for_pages(self, ids: Iterable[int]) -> tuple[int, dict[int, dict[str, Any]]]:
+        """The tickets that phone pages follow, each as `get_ticket` gives it (never the token),
+        read in one transaction with few statements however many there are: the places in line
+        come from one ordered read per field that has one of them waiting. Returns `seq` (read
+        first) and the tickets by id (a ticket erased meanwhile is absent)."""
+        wanted = sorted({int(i) for i in ids})
+        with self.store.read() as conn:
+            seq = conn.execute(_SEQ_NOW).scalar() or 0
+            rows: list[Any] = []
+            for k in range(0, len(wanted), 500):
+                rows.extend(conn.execute(select(t.tickets).where(_tk.id.in_(wanted[k:k + 500]))).all())
+            groups = {(r.business_date, r.field) for r in rows if r.status == Status.WAITING}
+            place: dict[int, int] = {}
+            for day, field in groups:
+                line = conn.execute(select(_tk.id, _tk.priority, _tk.queued_at).where(
+                    _tk.business_date == day, _tk.status == Status.WAITING, _tk.field == field)).all()
+                # The order of _ahead (and QueueEngine.call_next): priority first, then queue time, id.
+                line.sort(key=lambda r: (r.priority is None, r.queued_at, r.id))
+                place.update((r.id, i) for i, r in enumerate(line))
+            paused = [r.number for r in conn.execute(_ALL_COUNTERS) if r.paused] if groups else []
+            return seq, {r.id: self._ticket_detail(conn, r, ahead=place.get(r.id), paused=paused) for r in rows}
 
     def ticket_token(self, ticket_id: int) -> str | None:
         """The token of a ticket's phone page (for its QR code on a reprint)."""
@@ -219,13 +248,16 @@ class QueueViews:
             out["token"] = row.token
             return out
 
-    def _ticket_detail(self, conn: Connection, row: Any) -> dict[str, Any]:
+    def _ticket_detail(self, conn: Connection, row: Any, *, ahead: int | None = None,
+                       paused: list[int] | None = None) -> dict[str, Any]:
+        """ahead, paused: already read by the caller (tickets_for_pages), else read here."""
         out = self.ticket_json(row)
         if row.status == Status.WAITING:
-            out["ahead"] = self._ahead(conn, row)
+            out["ahead"] = self._ahead(conn, row) if ahead is None else ahead
             if row.source == booked.BOOKED_SOURCE:  # called ahead of walk-ins: those really before it
                 out["ahead"] = self._booked_ahead(conn, row, out["ahead"])
-            paused = [r.number for r in conn.execute(_ALL_COUNTERS) if r.paused]
+            if paused is None:
+                paused = [r.number for r in conn.execute(_ALL_COUNTERS) if r.paused]
             self.waits.fill(out, row.field, row.business_date, priority=row.priority is not None, paused=paused,
                             conn=conn)
         else:

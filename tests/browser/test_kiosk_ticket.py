@@ -257,3 +257,45 @@ def test_phone_page_follows_the_ticket(kiosk_demo, context_factory):
 
     missing = requests.get(kiosk_demo.url + "/t/khong-co-phieu-nay", timeout=5)
     assert missing.status_code == 404 and "Không tìm thấy phiếu" in missing.text
+
+
+def test_phone_page_place_follows_calls_without_the_whole_queue(kiosk_demo, context_factory):
+    """The page follows its own ticket: after a call before it, "Trước ông/bà còn N người" goes
+    down by one, pushed to its socket as `ticket:update` (never the whole queue state)."""
+    import json
+
+    def issue():
+        r = requests.post(kiosk_demo.url + "/api/v1/tickets", json={"service": "HOTICH"}, headers=HEADERS_KIOSK,
+                          timeout=5)
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    issue()
+    ticket = issue()  # at least one before it
+    phone = context_factory(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True).new_page()
+    events: list[tuple[str, dict]] = []
+
+    def frame(f):
+        if isinstance(f, str) and f.startswith("42["):
+            name, *args = json.loads(f[2:])
+            events.append((name, args[0] if args else {}))
+
+    phone.on("websocket", lambda ws: ws.on("framereceived", frame))
+    phone.goto(ticket["url"])
+    position = phone.get_by_test_id("ticket-position")
+    expect(position).to_contain_text(re.compile(r"Trước ông/bà còn \d+ người"))
+    ahead = int(re.search(r"còn (\d+) người", position.inner_text()).group(1))
+
+    staff = {"Authorization": "Bearer " + kiosk_demo.token("quay1")}
+    requests.post(kiosk_demo.url + "/api/v1/counters/1/finish", headers=staff, timeout=5)
+    c = requests.post(kiosk_demo.url + "/api/v1/counters/1/call-next", headers=staff, timeout=5).json()["ticket"]
+    assert c is not None and c["id"] != ticket["id"]
+    if ahead > 1:
+        expect(position).to_contain_text(f"Trước ông/bà còn {ahead - 1} người")
+        expect(position).to_contain_text(f"People ahead of you: {ahead - 1}")
+    else:
+        expect(position).to_contain_text("Ông/bà là người tiếp theo")
+        expect(position).to_contain_text("You are next")
+    assert any(n == "ticket:update" and p.get("id") == ticket["id"] and p.get("ahead") == ahead - 1
+               for n, p in events), "the new place came pushed to the page"
+    assert "queue:changed" not in {n for n, _ in events}, "a phone page gets its ticket, not the whole queue"

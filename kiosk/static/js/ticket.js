@@ -7,9 +7,10 @@
   var boot = window.MOTCUA_TICKET || {};
   var token = boot.token;
   var api = new MotcuaApi();
-  var rt = new MotcuaRealtime({ connEl: document.getElementById("conn") });
+  // The page follows its own ticket: the server sends `ticket:update` when it changes.
+  var rt = new MotcuaRealtime({ connEl: document.getElementById("conn"), ticket: token });
   var $ = function (id) { return document.getElementById(id); };
-  var lastStatus = null, timer = null, POLL_MS = 30000;
+  var lastStatus = null, timer = null, POLL_MS = 30000, lastSeq = -1;
   var nearAhead = 3, nearKnown = false, nearShown = false, soundOn = false, chime = null;
   var seenKey = "motcua-near-" + token;  // the near-turn alert rings once per ticket, even after a reload
   try { nearShown = window.sessionStorage.getItem(seenKey) === "1"; } catch (e) { /* private mode */ }
@@ -158,15 +159,23 @@
     nearKnown = true; refresh();  // no messages here: the near-turn notice uses the default
   });
 
+  // An answer read before the one shown (a slow request, an update overtaken) is dropped.
+  function accept(tk) {
+    if (!tk) { return; }
+    if (typeof tk.seq === "number") {
+      if (tk.seq < lastSeq) { return; }
+      lastSeq = tk.seq;
+    }
+    show(tk);
+  }
   function refresh() {
     clearTimeout(timer);
     timer = setTimeout(function () {
-      api.get("/api/v1/tickets/by-token/" + encodeURIComponent(token)).then(show).catch(function () {});
+      api.get("/api/v1/tickets/by-token/" + encodeURIComponent(token)).then(accept).catch(function () {});
     }, 150);
   }
-  if (boot.ticket) { lastStatus = null; show(boot.ticket); }
-  rt.on("snapshot", refresh);
-  rt.on("changed", refresh);
+  if (boot.ticket) { lastStatus = null; accept(boot.ticket); }
+  rt.on("ticket:update", accept);
   rt.on("ticket:called", function (p) { if (p && boot.ticket && p.ticket_id === boot.ticket.id) { refresh(); } });
   setInterval(refresh, POLL_MS);
 })();

@@ -11,7 +11,8 @@
     this.lostAfterMs = opts.lostAfterMs || 5000;
     this.connEl = opts.connEl || null;
     var self = this;
-    var auth = this.token ? { token: this.token } : {};
+    // A phone page follows its own ticket (`ticket:update`), not the whole queue.
+    var auth = this.token ? { token: this.token } : opts.ticket ? { ticket: opts.ticket } : {};
     this.socket = io({ transports: ["websocket", "polling"], auth: auth, reconnectionDelay: 500,
                        reconnectionDelayMax: 3000 });
     this.socket.on("connect", function () { self._online(); });
@@ -37,7 +38,7 @@
     });
     ["ticket:called", "ticket:issued", "ticket:finished", "ticket:transferred", "kiosk:scan",
      "device:status", "print:job", "dossier:updated", "rating:prompt", "rating:closed", "notice:changed",
-     "config:changed", "hello"].forEach(function (name) {
+     "config:changed", "ticket:update", "hello"].forEach(function (name) {
       self.socket.on(name, function (p) { self._emit(name, p); });
     });
   }

@@ -1,0 +1,145 @@
+"""Phone pages follow their own ticket, not the whole queue.
+
+A citizen's phone page (`/t/<token>`, the QR code on the ticket) shows one ticket: its state,
+how many are ahead, the wait. It used to take every `queue:changed` (the whole public state,
+about 28 KB with 50 counters serving) and then ask the server for its ticket again: with 1,000
+phones open, one call made the server write some 29 MB and answer 1,000 requests.
+
+Now a phone page connects with `auth={"ticket": "<its token>"}` and joins two rooms only:
+`ticket-pages` (where `ticket:called` also goes) and `ticket:<id>`. After each queue state
+this process's `TicketPages` reads every ticket its phone pages follow in one transaction
+(`QueueViews.tickets_for_pages`: one ordered read per field with one of them waiting) and
+sends `ticket:update` (the body of GET /api/v1/tickets/by-token/<token> without the token,
+with `seq`) to the pages whose ticket changed, a few hundred bytes each.
+
+With several server processes each process serves its own phone pages; it hears every
+process's queue states through the Socket.IO message queue (motcua/realtime_mq.py calls
+`on_state`), and with one process the realtime hub calls it. Updates are coalesced like the
+queue state: a burst of states makes one round, which always ends with the latest.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+ROOM = "ticket-pages"
+EVENT = "ticket:update"
+
+
+def ticket_room(ticket_id: int) -> str:
+    return f"ticket:{ticket_id}"
+
+
+class TicketPages:
+    def __init__(self, socketio: Any, views: Any, settle: float = 0.05):
+        self.socketio = socketio
+        self.views = views
+        self.settle = settle
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._sids: dict[str, int] = {}  # socket -> ticket id
+        self._count: dict[int, int] = {}  # ticket id -> sockets following it here
+        self._fresh: set[int] = set()  # tickets whose page just joined: sent even if unchanged
+        self._dirty = False  # a queue state came: look at every ticket followed
+        self._last: dict[int, str] = {}  # ticket id -> what was sent last (to send only changes)
+        self._thread: threading.Thread | None = None
+        self.rounds = 0  # rounds made (diagnostics, tests)
+        self.sent = 0  # updates sent
+
+    # Called by the realtime hub and the message queue ------------------------------------
+    def join(self, sid: str, ticket_id: int) -> None:
+        with self._lock:
+            old = self._sids.get(sid)
+            if old is not None:
+                self._forget(sid, old)
+            self._sids[sid] = ticket_id
+            self._count[ticket_id] = self._count.get(ticket_id, 0) + 1
+            self._fresh.add(ticket_id)
+        self._kick()
+
+    def leave(self, sid: str) -> None:
+        with self._lock:
+            tid = self._sids.pop(sid, None)
+            if tid is not None:
+                self._forget(sid, tid)
+
+    def _forget(self, sid: str, tid: int) -> None:  # under the lock
+        n = self._count.get(tid, 0) - 1
+        if n <= 0:
+            self._count.pop(tid, None)
+            self._last.pop(tid, None)
+            self._fresh.discard(tid)
+        else:
+            self._count[tid] = n
+
+    def on_state(self, *_args: Any) -> None:
+        """A queue state was sent (by any process): the followed tickets may have changed."""
+        with self._lock:
+            if not self._count:
+                return
+            self._dirty = True
+        self._kick()
+
+    def following(self) -> int:
+        with self._lock:
+            return len(self._count)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    # The worker ----------------------------------------------------------------------------
+    def _kick(self) -> None:
+        with self._lock:
+            if self._thread is None and not self._stop.is_set():
+                self._thread = threading.Thread(target=self._run, name="motcua-ticket-pages", daemon=True)
+                self._thread.start()
+        self._wake.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait()
+            self._wake.clear()
+            if self._stop.is_set() or (self.settle > 0 and self._stop.wait(self.settle)):
+                return
+            with self._lock:
+                ids = list(self._count) if self._dirty else [i for i in self._fresh if i in self._count]
+                fresh, self._fresh = self._fresh, set()
+                dirty, self._dirty = self._dirty, False
+            if not ids:
+                continue
+            try:
+                seq, tickets = self.views.tickets_for_pages(ids)
+            except Exception:  # noqa: BLE001 - the database is back soon: try again
+                log.warning("reading the phone pages' tickets failed; retrying", exc_info=True)
+                with self._lock:
+                    self._fresh |= fresh
+                    self._dirty = self._dirty or dirty
+                self._stop.wait(0.5)
+                self._wake.set()
+                continue
+            self.rounds += 1
+            for tid in ids:
+                tk = tickets.get(tid)
+                if tk is None:
+                    continue
+                tk.pop("token", None)
+                key = json.dumps(tk, sort_keys=True, ensure_ascii=False, default=str)
+                with self._lock:
+                    if tid not in self._count or (tid not in fresh and self._last.get(tid) == key):
+                        continue
+                    self._last[tid] = key
+                tk["seq"] = seq
+                self._emit(tid, tk)
+
+    def _emit(self, tid: int, payload: dict[str, Any]) -> None:
+        try:  # this process's own pages only: the others send theirs
+            self.socketio.server.emit(EVENT, payload, to=ticket_room(tid), namespace="/", ignore_queue=True)
+            self.sent += 1
+        except Exception:  # noqa: BLE001 - a page gone meanwhile
+            log.debug("ticket update to %s failed", tid, exc_info=True)
