@@ -22,6 +22,7 @@ import time
 from urllib.parse import urlsplit
 
 CALLED_PREFIX = b'42["ticket:called",'
+UPDATE_PREFIX = b'42["ticket:update",'
 
 
 def _frame(text: str) -> bytes:
@@ -47,6 +48,8 @@ class LeanClient:
         self.connected = asyncio.Event()
         self.closed = False
         self.writer: asyncio.StreamWriter | None = None
+        self.bytes = 0  # WebSocket payload bytes received
+        self.updates = 0  # ticket:update messages (a phone page's own ticket)
 
     async def run(self, url: str) -> None:
         u = urlsplit(url)
@@ -70,6 +73,7 @@ class LeanClient:
                 elif n == 127:
                     n = struct.unpack("!Q", await reader.readexactly(8))[0]
                 payload = await reader.readexactly(n)
+                self.bytes += n
                 op = b1 & 0x0F
                 if op == 0x8:  # close
                     break
@@ -90,6 +94,8 @@ class LeanClient:
             now = time.perf_counter()
             tid = json.loads(p[2:])[1]["ticket_id"]
             self.received.setdefault(tid, []).append(now)
+        elif p.startswith(UPDATE_PREFIX):
+            self.updates += 1
         elif p == b"2":  # Engine.IO ping -> pong
             self.writer.write(_frame("3"))
         elif p[:1] == b"0":  # Engine.IO open -> Socket.IO connect to "/"
@@ -102,19 +108,27 @@ class LeanClient:
 
 async def hold(url: str, n: int, received: dict[int, list[float]], until: asyncio.Event,
                ready=None, auth: dict | None = None, urls: list[str] | None = None,
-               sources: list[str] | None = None) -> int:
+               sources: list[str] | None = None, auths: list[dict] | None = None,
+               stats: dict | None = None) -> int:
     """Connect n clients, set `ready` (a callable) once all are in, stay until `until`;
     returns how many connections dropped on the way. `urls`/`sources`: client i connects to
-    urls[i % len] from sources[i % len] (several server processes, addresses behind a proxy)."""
-    clients = [LeanClient(received, auth, sources[i % len(sources)] if sources else None) for i in range(n)]
+    urls[i % len] from sources[i % len] (several server processes, addresses behind a proxy).
+    auths: client i connects with auths[i] (phone pages: `{"ticket": token}`) instead of `auth`.
+    stats: gets "bytes" (received after all were connected) and "updates", added up over the clients."""
+    clients = [LeanClient(received, auths[i] if auths else auth, sources[i % len(sources)] if sources else None)
+               for i in range(n)]
     tasks = []
     for i, c in enumerate(clients):  # connect in small bursts, as screens would after a power cut
         tasks.append(asyncio.create_task(c.run(urls[i % len(urls)] if urls else url)))
         await asyncio.wait_for(c.connected.wait(), 30)
+    base = sum(c.bytes for c in clients)  # what came after every client was in (not the snapshots)
     if ready:
         ready()
     await until.wait()
     dropped = sum(1 for c in clients if c.closed)
+    if stats is not None:
+        stats["bytes"] = stats.get("bytes", 0) + sum(c.bytes for c in clients) - base
+        stats["updates"] = stats.get("updates", 0) + sum(c.updates for c in clients)
     for c in clients:
         if c.writer:
             c.writer.close()

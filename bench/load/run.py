@@ -2,9 +2,12 @@
 PostgreSQL and one Redis channel (both private, started here), behind Debian's nginx
 (tests/cluster.py, the configuration of docs/deployment.md) or reached directly (`--direct`).
 
-1. Fan-out: `--phones` citizens' phone pages (anonymous Socket.IO clients: the `public` room
-   of the ticket page) and `--tvs` displays (display token) connect, spread over both
-   processes; `--counters` counters call one after the other, alternately through each
+1. Fan-out: `--phones` citizens' phone pages and `--tvs` displays (display token) connect,
+   spread over both processes. Each phone holds a ticket taken before (in the counters' fields)
+   and connects as the phone page does, with that ticket's token: it gets `ticket:called` and
+   its own `ticket:update`, not the whole queue state (`--anonymous-phones`: anonymous clients
+   in the `public` room instead, as phone pages were before); the tickets still waiting are
+   cancelled after the calls; `--counters` counters call one after the other, alternately through each
    process, with call-next (which finishes the visit before it, as the console's button does;
    `--finish-first` sends a separate finish just before each call, as two keypad keys pressed
    at once would, so the finish's queue state is still going out). For every call: the time from sending call-next to its `ticket:called` at every
@@ -143,7 +146,7 @@ class Office:
 
 
 # 1. Fan-out ---------------------------------------------------------------------------------
-def _clients_proc(urls, sources, phones: int, tvs: int, ready, go, out) -> None:
+def _clients_proc(urls, sources, phones: int, tvs: int, ready, go, out, phone_auths=None) -> None:
     from leanclient import hold
 
     async def main() -> None:
@@ -162,28 +165,40 @@ def _clients_proc(urls, sources, phones: int, tvs: int, ready, go, out) -> None:
             until.set()
 
         waiter = asyncio.create_task(wait_go())
+        stats: dict = {}
         dropped = await asyncio.gather(
-            hold(urls[0], phones, received, until, ready=one_ready, urls=urls, sources=sources),
+            hold(urls[0], phones, received, until, ready=one_ready, urls=urls, sources=sources, auths=phone_auths,
+                 stats=stats),
             hold(urls[0], tvs, received, until, ready=one_ready, auth={"token": DISPLAY_TOKEN}, urls=urls,
-                 sources=sources[::-1] if sources else None))
+                 sources=sources[::-1] if sources else None, stats=stats))
         await waiter
-        out.send((received, sum(dropped)))
+        out.send((received, sum(dropped), stats))
 
     asyncio.run(main())
 
 
 def fanout(office: Office, phones: int, tvs: int, counters: int, calls: int, procs: int,
-           finish_first: bool = False) -> dict:
+           finish_first: bool = False, anonymous_phones: bool = False) -> dict:
     ctx = mp.get_context("fork")
     go = ctx.Event()
     urls, sources = office.client_targets()
+    held: list[dict] = []  # the phones' tickets
+    if not anonymous_phones:
+        s = requests.Session()
+        for k in range(phones):
+            r = s.post(office.url(k) + "/api/v1/tickets", json={"service": counter_field(k % counters + 1)},
+                       timeout=30, headers=office.headers(k, Authorization=f"Bearer {KIOSK_TOKEN}"))
+            r.raise_for_status()
+            held.append(r.json())
     workers = []
     for i in range(procs):
         ready = ctx.Event()
         a, b = ctx.Pipe()
         srcs = sources[i::procs] if sources else None
+        auths = [{"ticket": t["token"]} for t in held[i:phones:procs]] if held else None
         p = ctx.Process(target=_clients_proc, daemon=True, args=(
-            urls, srcs, phones // procs + (i < phones % procs), tvs // procs + (i < tvs % procs), ready, go, b))
+            urls, srcs, phones // procs + (i < phones % procs), tvs // procs + (i < tvs % procs), ready, go, b,
+            auths))
         p.start()
         workers.append((p, ready, a))
     t0 = time.monotonic()
@@ -200,6 +215,7 @@ def fanout(office: Office, phones: int, tvs: int, counters: int, calls: int, pro
         r = s.post(office.url(n) + "/api/v1/tickets", json={"service": counter_field(n)}, timeout=30,
                    headers=office.headers(n, Authorization=f"Bearer {KIOSK_TOKEN}"))
         r.raise_for_status()
+        held.append(r.json())  # (called, or cancelled after the calls)
     time.sleep(2)  # the issue states reach every client before the calls are measured
     sent: dict[int, float] = {}
     answered: list[float] = []
@@ -222,12 +238,20 @@ def fanout(office: Office, phones: int, tvs: int, counters: int, calls: int, pro
     go.set()
     received: dict[int, list[float]] = {}
     dropped = 0
+    stats = {"bytes": 0, "updates": 0}
     for p, _ready, a in workers:
-        part, d = a.recv() if a.poll(120) else ({}, 0)
+        part, d, st = a.recv() if a.poll(120) else ({}, 0, {})
         dropped += d
+        for key in stats:
+            stats[key] += st.get(key, 0)
         for tid, times in part.items():
             received.setdefault(tid, []).extend(times)
         p.join(10)
+    for t in held:  # the tickets not called: cancelled, so the busy day starts with none waiting
+        r = s.post(f"{office.url(0)}/api/v1/tickets/{t['id']}/cancel", json={"reason": "bench"}, timeout=30,
+                   headers=office.headers(0, Authorization=f"Bearer {office.token}"))
+        if r.status_code not in (200, 409):
+            r.raise_for_status()
     per_receipt, by_all = [], []
     for tid, t0 in sent.items():
         times = received.get(tid, [])
@@ -238,7 +262,8 @@ def fanout(office: Office, phones: int, tvs: int, counters: int, calls: int, pro
     return {"clients": clients, "calls": len(sent), "missing": missing, "dropped": dropped, "connect_s": connect_s,
             "p50_ms": pct(per_receipt, 50) * 1000, "p99_ms": pct(per_receipt, 99) * 1000,
             "all_p50_ms": pct(by_all, 50) * 1000, "all_p99_ms": pct(by_all, 99) * 1000,
-            "answer_p99_ms": pct(answered, 99) * 1000, "rss_connected": rss_connected}
+            "answer_p99_ms": pct(answered, 99) * 1000, "rss_connected": rss_connected,
+            "mb_per_call": stats["bytes"] / max(1, len(sent)) / 1e6, "phone_updates": stats["updates"]}
 
 
 # 3. A busy day ------------------------------------------------------------------------------
@@ -329,6 +354,8 @@ def main() -> None:
     ap.add_argument("--day-counters", type=int, default=20)
     ap.add_argument("--finish-first", action="store_true",
                     help="each call preceded by a separate finish request (the console's call-next finishes by itself)")
+    ap.add_argument("--anonymous-phones", action="store_true",
+                    help="phones as anonymous clients getting the whole queue state (phone pages before ticket:update)")
     ap.add_argument("--idle-s", type=float, default=0.5, help="a counter that found nobody asks again after this")
     args = ap.parse_args()
     if args.quick:
@@ -341,12 +368,14 @@ def main() -> None:
         how = "direct to both processes" if args.direct else "through nginx (ip_hash) to both processes"
         print(f"two `motcua serve` processes on PostgreSQL + Redis, clients {how}", flush=True)
         idle = [rss_mb(s) for s in office.servers]
-        f = fanout(office, args.phones, args.tvs, args.counters, args.calls, args.client_procs, args.finish_first)
+        f = fanout(office, args.phones, args.tvs, args.counters, args.calls, args.client_procs, args.finish_first,
+                   args.anonymous_phones)
         print(f"fan-out: {f['calls']} calls x {f['clients']} clients ({args.phones} phones, {args.tvs} TVs, "
               f"{args.counters} counters): {f['missing']} receipts missing, {f['dropped']} clients dropped; "
               f"per receipt p50 {f['p50_ms']:.1f} ms, p99 {f['p99_ms']:.1f} ms; received by all "
               f"p50 {f['all_p50_ms']:.1f} ms, p99 {f['all_p99_ms']:.1f} ms; call-next answered p99 "
-              f"{f['answer_p99_ms']:.1f} ms", flush=True)
+              f"{f['answer_p99_ms']:.1f} ms; clients received {f['mb_per_call']:.2f} MB per call (after connecting, "
+              f"issues included), {f['phone_updates']} ticket:update to phones", flush=True)
         d = busy_day(office, args.day_tickets, args.day_counters, args.idle_s)
         end = [rss_mb(s) for s in office.servers]
         print(f"busy day: {d['tickets']} tickets, {args.day_counters} counters: {d['served']} served, "
