@@ -80,8 +80,9 @@ def _run_server(app, host: str, port: int) -> None:
     else:
         _install_signal_handlers()
     try:
-        from .serving import server_options
+        from .serving import server_options, tune_gc
 
+        tune_gc()
         svc.socketio.run(app, host=host, port=port, use_reloader=False, log_output=False, **server_options())
     except KeyboardInterrupt:
         pass

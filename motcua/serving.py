@@ -129,6 +129,28 @@ def _gevent_limits(pywsgi) -> None:
             "400 Bad Request", "bad_request", "Yêu cầu HTTP không hợp lệ.")
 
 
+GC_GEN0_THRESHOLD = 5_000  # allocations before a young collection (Python's default: 700)
+
+
+def tune_gc() -> None:
+    """Keep the cyclic garbage collector from stopping the server for long.
+
+    A full collection walks every tracked object; it runs in whatever greenlet allocates, so
+    every greenlet waits for it. With 1,000 sockets open a full collection took 60-160 ms,
+    every second or so while the phone pages were being told their places, and the call that
+    came then reached its screens that much later (docs/performance.md). So, once the app is
+    built: what start-up made (Flask, SQLAlchemy, the office, templates: about 130,000
+    objects, alive as long as the process) is frozen out of the collector's view, and young
+    collections wait for more allocations, so fewer objects age into the old generation and
+    full collections come less often. Garbage without cycles is freed at once as always."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    _, g1, g2 = gc.get_threshold()
+    gc.set_threshold(GC_GEN0_THRESHOLD, g1, g2)
+
+
 def server_options() -> dict:
     """Extra keyword arguments for SocketIO.run() in the current mode."""
     timeouts = Timeouts.from_env()

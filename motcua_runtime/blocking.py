@@ -24,6 +24,22 @@ def gevent_active() -> bool:
     return bool(monkey is not None and monkey.is_module_patched("socket"))
 
 
+def yield_to_others() -> None:
+    """A long background loop calls this between steps. Under gevent it waits until the event
+    loop has nothing else to do (gevent.idle: waiting sockets are polled and their greenlets
+    run first); `gevent.sleep(0)` would only run the greenlets already ready, so a request
+    waiting for its database answer would still wait for the whole loop. With threads it
+    just yields the GIL."""
+    if gevent_active():
+        import gevent
+
+        gevent.idle()
+    else:
+        import time
+
+        time.sleep(0)
+
+
 def run_blocking(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     if not gevent_active():
         return fn(*args, **kwargs)

@@ -9,7 +9,7 @@ here knows Flask.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from sqlalchemy import Connection, and_, bindparam, case, func, or_, select
 
@@ -202,11 +202,14 @@ class QueueViews:
         with self.store.read() as conn:
             return conn.execute(select(_tk.id).where(_tk.token == token)).scalar()
 
-    def tickets_for_pages(self, ids: Iterable[int]) -> tuple[int, dict[int, dict[str, Any]]]:
+    def tickets_for_pages(self, ids: Iterable[int], pause: Callable[[], None] | None = None,
+                          every: int = 25) -> tuple[int, dict[int, dict[str, Any]]]:
         """The tickets that phone pages follow, each as `get_ticket` gives it (never the token),
         read in one transaction with few statements however many there are: the places in line
         come from one ordered read per field that has one of them waiting. Returns `seq` (read
-        first) and the tickets by id (a ticket erased meanwhile is absent)."""
+        first) and the tickets by id (a ticket erased meanwhile is absent). `pause` is called
+        after every `every` tickets worked out (a wait estimate each): under gevent the caller
+        lets the other greenlets run, so a call's fan-out never waits behind a long round."""
         wanted = sorted({int(i) for i in ids})
         with self.store.read() as conn:
             seq = conn.execute(_SEQ_NOW).scalar() or 0
@@ -222,7 +225,12 @@ class QueueViews:
                 line.sort(key=lambda r: (r.priority is None, r.queued_at, r.id))
                 place.update((r.id, i) for i, r in enumerate(line))
             paused = [r.number for r in conn.execute(_ALL_COUNTERS) if r.paused] if groups else []
-            return seq, {r.id: self._ticket_detail(conn, r, ahead=place.get(r.id), paused=paused) for r in rows}
+            out: dict[int, dict[str, Any]] = {}
+            for k, r in enumerate(rows, 1):
+                out[r.id] = self._ticket_detail(conn, r, ahead=place.get(r.id), paused=paused)
+                if pause is not None and k % every == 0:
+                    pause()
+            return seq, out
 
     def ticket_token(self, ticket_id: int) -> str | None:
         """The token of a ticket's phone page (for its QR code on a reprint)."""
