@@ -19,7 +19,10 @@ queue state, but more slowly: a round 50 ms after a quiet spell, then at most on
 while states keep coming (a place in line a second late is nothing to a citizen, and a round
 costs about 0.1 ms per ticket: 1,000 pages after each of four calls a second took half a
 server process). A ticket is sent again when what its page shows changed (state, counter,
-place, the wait in minutes), not when only the wait's seconds moved. Between two tickets the
+place, the wait in minutes), not when only the wait's seconds moved; and a ticket's answer is
+worked out again only when its row, its place in line or the paused counters changed, or
+`REFRESH_S` after it last was (the wait drifts with the clock and today's service times):
+one call changes one line, so a round does that line's pages. Between two tickets the
 round lets everything else in the process go first (`motcua_runtime.yield_to_others`): a
 round of 500 tickets takes tens of milliseconds of CPU, and a call made meanwhile used to
 wait for all of it before its answer and its `ticket:called` left.
@@ -28,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 from motcua_runtime import yield_to_others
@@ -35,6 +39,7 @@ from motcua_runtime import yield_to_others
 log = logging.getLogger(__name__)
 
 ROOM = "ticket-pages"
+REFRESH_S = 20.0  # a page's wait is worked out again after this even if nothing it depends on changed
 _SECONDS = ("estimated_wait_s", "estimated_wait_range_s")  # the page shows the wait in minutes ("estimate")
 EVENT = "ticket:update"
 
@@ -48,11 +53,13 @@ def ticket_room(ticket_id: int) -> str:
 
 
 class TicketPages:
-    def __init__(self, socketio: Any, views: Any, settle: float = 0.05, min_interval: float = 1.0):
+    def __init__(self, socketio: Any, views: Any, settle: float = 0.05, min_interval: float = 1.0,
+                 refresh_s: float = REFRESH_S):
         self.socketio = socketio
         self.views = views
         self.settle = settle
         self.min_interval = min_interval
+        self.refresh_s = refresh_s
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -61,9 +68,11 @@ class TicketPages:
         self._fresh: set[int] = set()  # tickets whose page just joined: sent even if unchanged
         self._dirty = False  # a queue state came: look at every ticket followed
         self._last: dict[int, dict[str, Any]] = {}  # ticket id -> what its page shows, as sent last
+        self._basis: dict[int, tuple[tuple, float]] = {}  # ticket id -> (row, place, paused), worked out at
         self._thread: threading.Thread | None = None
         self.rounds = 0  # rounds made (diagnostics, tests)
         self.sent = 0  # updates sent
+        self.worked_out = 0  # tickets whose answer a round worked out
 
     # Called by the realtime hub and the message queue ------------------------------------
     def join(self, sid: str, ticket_id: int) -> None:
@@ -87,6 +96,7 @@ class TicketPages:
         if n <= 0:
             self._count.pop(tid, None)
             self._last.pop(tid, None)
+            self._basis.pop(tid, None)
             self._fresh.discard(tid)
         else:
             self._count[tid] = n
@@ -127,10 +137,21 @@ class TicketPages:
                 dirty, self._dirty = self._dirty, False
             if not ids:
                 continue
+            now = time.monotonic()
+
+            def unchanged(row: Any, ahead: int | None, paused: list[int], fresh: set[int] = fresh) -> bool:
+                basis = (tuple(row), ahead, tuple(paused))
+                old = self._basis.get(row.id)
+                if row.id not in fresh and old is not None and old[0] == basis and now - old[1] < self.refresh_s:
+                    return True
+                self._basis[row.id] = (basis, now)
+                return False
+
             try:
-                seq, tickets = self.views.tickets_for_pages(ids, pause=_yield, every=1)
+                seq, tickets = self.views.tickets_for_pages(ids, pause=_yield, every=1, unchanged=unchanged)
             except Exception:  # noqa: BLE001 - the database is back soon: try again
                 log.warning("reading the phone pages' tickets failed; retrying", exc_info=True)
+                self._basis.clear()  # what was worked out was not sent: work it all out again
                 with self._lock:
                     self._fresh |= fresh
                     self._dirty = self._dirty or dirty
@@ -138,11 +159,9 @@ class TicketPages:
                 self._wake.set()
                 continue
             self.rounds += 1
-            for tid in ids:
+            self.worked_out += len(tickets)
+            for tid, tk in tickets.items():
                 _yield()
-                tk = tickets.get(tid)
-                if tk is None:
-                    continue
                 tk.pop("token", None)
                 shown = {k: v for k, v in tk.items() if k not in _SECONDS}
                 with self._lock:

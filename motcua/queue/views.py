@@ -203,13 +203,16 @@ class QueueViews:
             return conn.execute(select(_tk.id).where(_tk.token == token)).scalar()
 
     def tickets_for_pages(self, ids: Iterable[int], pause: Callable[[], None] | None = None,
-                          every: int = 25) -> tuple[int, dict[int, dict[str, Any]]]:
+                          every: int = 25, unchanged: Callable[[Any, int | None, list[int]], bool] | None = None,
+                          ) -> tuple[int, dict[int, dict[str, Any]]]:
         """The tickets that phone pages follow, each as `get_ticket` gives it (never the token),
         read in one transaction with few statements however many there are: the places in line
         come from one ordered read per field that has one of them waiting. Returns `seq` (read
         first) and the tickets by id (a ticket erased meanwhile is absent). `pause` is called
         after every `every` tickets worked out (a wait estimate each): under gevent the caller
-        lets the other greenlets run, so a call's fan-out never waits behind a long round."""
+        lets the other greenlets run, so a call's fan-out never waits behind a long round.
+        `unchanged(row, ahead, paused)`: true when the caller still has this ticket's answer for
+        that row, place and paused counters; the ticket is then left out (no estimate worked out)."""
         wanted = sorted({int(i) for i in ids})
         with self.store.read() as conn:
             seq = conn.execute(_SEQ_NOW).scalar() or 0
@@ -226,8 +229,13 @@ class QueueViews:
                 place.update((r.id, i) for i, r in enumerate(line))
             paused = [r.number for r in conn.execute(_ALL_COUNTERS) if r.paused] if groups else []
             out: dict[int, dict[str, Any]] = {}
-            for k, r in enumerate(rows, 1):
-                out[r.id] = self._ticket_detail(conn, r, ahead=place.get(r.id), paused=paused)
+            k = 0
+            for r in rows:
+                ahead = place.get(r.id)
+                if unchanged is not None and unchanged(r, ahead, paused):
+                    continue
+                out[r.id] = self._ticket_detail(conn, r, ahead=ahead, paused=paused)
+                k += 1
                 if pause is not None and k % every == 0:
                     pause()
             return seq, out
