@@ -20,7 +20,7 @@ from .dossiers.store import DossierStore
 from .events import EventBus
 from .queue import QueueEngine
 from .queue.broadcast import StateBroadcaster
-from .realtime import RealtimeHub
+from .realtime import RealtimeHub, without_websocket_compression
 from .serving import async_mode
 from .speech import CallAnnouncer, VoiceLibrary
 from .store import Store
@@ -178,6 +178,7 @@ def create_app(settings: Settings) -> Flask:
 
     socketio = SocketIO(app, async_mode=async_mode(), **message_queue_options(settings.message_queue, channel),
                         json=_SocketJson, ping_interval=10, ping_timeout=10)
+    app.wsgi_app = without_websocket_compression(app.wsgi_app)  # type: ignore[method-assign]
     hub = RealtimeHub(socketio, engine, auth, bus)
     states = StateBroadcaster(engine, bus)
     services = Services(settings=settings, store=store, bus=bus, engine=engine, auth=auth, socketio=socketio,

@@ -39,6 +39,22 @@ log = logging.getLogger(__name__)
 SWEEP_S = 2.0  # how often the sessions of users' sockets are checked again
 
 
+def without_websocket_compression(wsgi_app):
+    """Screens' WebSockets are sent uncompressed, whatever the browser offers.
+
+    Browsers offer `permessage-deflate`; accepted, every connected screen would keep its own
+    compressor (about 90 KB: 90 MB for 1,000 phone pages) and every message would be
+    compressed once per socket, twice the server's cost per screen of a call, for messages of
+    a few hundred bytes on the office's network. The WebSocket handshake is answered from the
+    request's headers, so dropping the offer here is enough (tests/test_websocket_frames.py)."""
+
+    def app(environ, start_response):
+        environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
+        return wsgi_app(environ, start_response)
+
+    return app
+
+
 def rooms_for(p: Principal) -> list[str]:
     rooms = ["public"]
     if p.role in ("staff", "admin"):
