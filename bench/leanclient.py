@@ -19,6 +19,7 @@ import os
 import struct
 import sys
 import time
+import zlib
 from urllib.parse import urlsplit
 
 CALLED_PREFIX = b'42["ticket:called",'
@@ -40,54 +41,117 @@ def _frame(text: str) -> bytes:
     return head + mask + masked
 
 
-class LeanClient:
-    def __init__(self, received: dict[int, list[float]], auth: dict | None = None, source: str | None = None):
+class LeanClient(asyncio.Protocol):
+    """One client connection, parsed in `data_received` (no task wake-up per message: the
+    clients share a core with the servers they measure, so they must cost as little as
+    possible). `deflate=True` offers per-message compression as browsers do
+    (`permessage-deflate; client_max_window_bits`); if the server accepts, compressed frames
+    are inflated with one context per connection, as a browser would."""
+
+    def __init__(self, received: dict[int, list[float]], auth: dict | None = None, source: str | None = None,
+                 deflate: bool = False):
         self.received = received
         self.auth = auth
         self.source = source  # a local address to connect from (127.x.y.z): one "citizen" per address
+        self.deflate = deflate
         self.connected = asyncio.Event()
         self.closed = False
-        self.writer: asyncio.StreamWriter | None = None
-        self.bytes = 0  # WebSocket payload bytes received
+        self.writer: asyncio.Transport | None = None
+        self.bytes = 0  # WebSocket payload bytes received (as sent on the wire)
         self.updates = 0  # ticket:update messages (a phone page's own ticket)
+        self.compressed = False  # the server accepted permessage-deflate
+        self._inflate = None
+        self._buf = bytearray()
+        self._head_done = False
+        self._done: asyncio.Future | None = None
+        self._error: Exception | None = None
 
     async def run(self, url: str) -> None:
         u = urlsplit(url)
-        reader, writer = await asyncio.open_connection(u.hostname, u.port or 80,
-                                                       local_addr=(self.source, 0) if self.source else None)
-        self.writer = writer
+        loop = asyncio.get_running_loop()
+        self._done = loop.create_future()
+        await loop.create_connection(lambda: self, u.hostname, u.port or 80,
+                                     local_addr=(self.source, 0) if self.source else None)
         key = base64.b64encode(os.urandom(16)).decode()
-        writer.write((
+        ext = "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" if self.deflate else ""
+        self.writer.write((
             f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: {u.netloc}\r\n"
             f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-            "Sec-WebSocket-Version: 13\r\n\r\n").encode())
-        head = await reader.readuntil(b"\r\n\r\n")
-        if b" 101 " not in head.split(b"\r\n", 1)[0]:
-            raise RuntimeError(f"handshake refused: {head[:80]!r}")
+            f"Sec-WebSocket-Version: 13\r\n{ext}\r\n").encode())
         try:
-            while True:
-                b1, b2 = await reader.readexactly(2)
-                n = b2 & 0x7F
-                if n == 126:
-                    n = struct.unpack("!H", await reader.readexactly(2))[0]
-                elif n == 127:
-                    n = struct.unpack("!Q", await reader.readexactly(8))[0]
-                payload = await reader.readexactly(n)
-                self.bytes += n
-                op = b1 & 0x0F
-                if op == 0x8:  # close
-                    break
-                if op == 0x9:  # WebSocket ping: answer pong (masked, empty)
-                    writer.write(b"\x8a\x80" + os.urandom(4))
-                    continue
-                if op != 0x1:
-                    continue
-                self._on_text(payload)
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
+            await self._done
         finally:
             self.closed = True
-            writer.close()
+            self.writer.close()
+        if self._error:
+            raise self._error
+
+    # asyncio.Protocol
+    def connection_made(self, transport) -> None:
+        self.writer = transport
+
+    def connection_lost(self, exc) -> None:
+        self.closed = True
+        if self._done and not self._done.done():
+            self._done.set_result(None)
+
+    def _fail(self, err: Exception) -> None:
+        self._error = err
+        self.writer.close()
+        if not self._done.done():
+            self._done.set_result(None)
+
+    def data_received(self, data: bytes) -> None:
+        buf = self._buf
+        buf += data
+        if not self._head_done:
+            end = buf.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head = bytes(buf[:end]).decode("latin-1")
+            del buf[:end + 4]
+            if " 101 " not in head.split("\r\n", 1)[0]:
+                return self._fail(RuntimeError(f"handshake refused: {head[:80]!r}"))
+            self._head_done = True
+            for line in head.split("\r\n")[1:]:
+                name, _, value = line.partition(":")
+                if name.strip().lower() == "sec-websocket-extensions" and "permessage-deflate" in value:
+                    self.compressed = True
+                    self._inflate = zlib.decompressobj(-15)
+        while len(buf) >= 2:
+            b1, b2 = buf[0], buf[1]
+            n = b2 & 0x7F
+            pos = 2
+            if n == 126:
+                if len(buf) < 4:
+                    return
+                n = int.from_bytes(buf[2:4], "big")
+                pos = 4
+            elif n == 127:
+                if len(buf) < 10:
+                    return
+                n = int.from_bytes(buf[2:10], "big")
+                pos = 10
+            if len(buf) < pos + n:
+                return
+            payload = bytes(buf[pos:pos + n])
+            del buf[:pos + n]
+            self.bytes += n
+            op = b1 & 0x0F
+            if op == 0x8:  # close
+                self.writer.close()
+                return
+            if op == 0x9:  # WebSocket ping: answer pong (masked, empty)
+                self.writer.write(b"\x8a\x80" + os.urandom(4))
+                continue
+            if op != 0x1:
+                continue
+            if b1 & 0x40:  # RSV1: a compressed message (permessage-deflate)
+                payload = self._inflate.decompress(payload + b"\x00\x00\xff\xff")
+            try:
+                self._on_text(payload)
+            except ConnectionError as e:
+                return self._fail(e)
 
     def _on_text(self, p: bytes) -> None:
         if p.startswith(CALLED_PREFIX):
@@ -109,13 +173,16 @@ class LeanClient:
 async def hold(url: str, n: int, received: dict[int, list[float]], until: asyncio.Event,
                ready=None, auth: dict | None = None, urls: list[str] | None = None,
                sources: list[str] | None = None, auths: list[dict] | None = None,
-               stats: dict | None = None) -> int:
+               stats: dict | None = None, deflate: bool = False) -> int:
     """Connect n clients, set `ready` (a callable) once all are in, stay until `until`;
     returns how many connections dropped on the way. `urls`/`sources`: client i connects to
     urls[i % len] from sources[i % len] (several server processes, addresses behind a proxy).
     auths: client i connects with auths[i] (phone pages: `{"ticket": token}`) instead of `auth`.
-    stats: gets "bytes" (received after all were connected) and "updates", added up over the clients."""
-    clients = [LeanClient(received, auths[i] if auths else auth, sources[i % len(sources)] if sources else None)
+    stats: gets "bytes" (received after all were connected) and "updates", added up over the clients,
+    and "compressed" (how many connections the server compressed).
+    deflate: offer per-message compression, as browsers do."""
+    clients = [LeanClient(received, auths[i] if auths else auth, sources[i % len(sources)] if sources else None,
+                          deflate=deflate)
                for i in range(n)]
     tasks = []
     for i, c in enumerate(clients):  # connect in small bursts, as screens would after a power cut
@@ -129,6 +196,7 @@ async def hold(url: str, n: int, received: dict[int, list[float]], until: asynci
     if stats is not None:
         stats["bytes"] = stats.get("bytes", 0) + sum(c.bytes for c in clients) - base
         stats["updates"] = stats.get("updates", 0) + sum(c.updates for c in clients)
+        stats["compressed"] = stats.get("compressed", 0) + sum(1 for c in clients if c.compressed)
     for c in clients:
         if c.writer:
             c.writer.close()

@@ -14,6 +14,9 @@ PostgreSQL and one Redis channel (both private, started here), behind Debian's n
    client (p50/p99 per receipt, p99 of "received by all"), receipts missing, clients dropped.
    The clients are bench/leanclient.py's asyncio clients, in `--client-procs` processes; behind
    nginx each connects from its own loopback address (127.0.i.9), so ip_hash spreads them.
+   Like browsers, they offer per-message compression (`--no-deflate`: they do not); the line
+   says how many connections the server compressed. CPU used per call by each server, the
+   clients, PostgreSQL, Redis and nginx (from /proc) is printed too.
 2. Memory: each server process's RSS idle, with every client connected, after the busy day.
 3. A busy day: `--day-tickets` tickets issued by 4 kiosks while `--day-counters` counters
    call, finish (every 10th: no-show) until the queue is empty (a counter that found nobody
@@ -33,6 +36,7 @@ import argparse
 import asyncio
 import json
 import multiprocessing as mp
+import os
 import secrets
 import shutil
 import sys
@@ -76,6 +80,31 @@ def rss_mb(srv: ServerProcess) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_by_name(names: tuple[str, ...]) -> dict[str, float]:
+    """CPU seconds used so far by every process of these names (PostgreSQL's backends, Redis, nginx)."""
+    out = dict.fromkeys(names, 0.0)
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            comm = (d / "comm").read_text().strip()
+        except OSError:
+            continue
+        for n in names:
+            if comm.startswith(n):
+                out[n] += cpu_s(int(d.name))
+    return out
 
 
 class Office:
@@ -146,7 +175,7 @@ class Office:
 
 
 # 1. Fan-out ---------------------------------------------------------------------------------
-def _clients_proc(urls, sources, phones: int, tvs: int, ready, go, out, phone_auths=None) -> None:
+def _clients_proc(urls, sources, phones: int, tvs: int, ready, go, out, phone_auths=None, deflate=True) -> None:
     from leanclient import hold
 
     async def main() -> None:
@@ -168,9 +197,9 @@ def _clients_proc(urls, sources, phones: int, tvs: int, ready, go, out, phone_au
         stats: dict = {}
         dropped = await asyncio.gather(
             hold(urls[0], phones, received, until, ready=one_ready, urls=urls, sources=sources, auths=phone_auths,
-                 stats=stats),
+                 stats=stats, deflate=deflate),
             hold(urls[0], tvs, received, until, ready=one_ready, auth={"token": DISPLAY_TOKEN}, urls=urls,
-                 sources=sources[::-1] if sources else None, stats=stats))
+                 sources=sources[::-1] if sources else None, stats=stats, deflate=deflate))
         await waiter
         out.send((received, sum(dropped), stats))
 
@@ -178,7 +207,7 @@ def _clients_proc(urls, sources, phones: int, tvs: int, ready, go, out, phone_au
 
 
 def fanout(office: Office, phones: int, tvs: int, counters: int, calls: int, procs: int,
-           finish_first: bool = False, anonymous_phones: bool = False) -> dict:
+           finish_first: bool = False, anonymous_phones: bool = False, deflate: bool = True) -> dict:
     ctx = mp.get_context("fork")
     go = ctx.Event()
     urls, sources = office.client_targets()
@@ -198,7 +227,7 @@ def fanout(office: Office, phones: int, tvs: int, counters: int, calls: int, pro
         auths = [{"ticket": t["token"]} for t in held[i:phones:procs]] if held else None
         p = ctx.Process(target=_clients_proc, daemon=True, args=(
             urls, srcs, phones // procs + (i < phones % procs), tvs // procs + (i < tvs % procs), ready, go, b,
-            auths))
+            auths, deflate))
         p.start()
         workers.append((p, ready, a))
     t0 = time.monotonic()
@@ -219,6 +248,8 @@ def fanout(office: Office, phones: int, tvs: int, counters: int, calls: int, pro
     time.sleep(2)  # the issue states reach every client before the calls are measured
     sent: dict[int, float] = {}
     answered: list[float] = []
+    others = ("postgres", "redis-server", "nginx")
+    cpu0 = ([cpu_s(x.proc.pid) for x in office.servers], [cpu_s(p.pid) for p, _r, _a in workers], cpu_by_name(others))
     for k, n in enumerate(plan):
         h = office.headers(k, Authorization=f"Bearer {office.token}")
         if finish_first:  # a separate finish just before: its queue state is still going out
@@ -231,6 +262,12 @@ def fanout(office: Office, phones: int, tvs: int, counters: int, calls: int, pro
         if tk:
             sent[tk["id"]] = t0
         time.sleep(0.25)  # one call at a time, as counters do
+    time.sleep(1)  # the last call's fan-out and phone-page round
+    cpu1 = ([cpu_s(x.proc.pid) for x in office.servers], [cpu_s(p.pid) for p, _r, _a in workers], cpu_by_name(others))
+    per_call = max(1, len(sent)) / 1000  # CPU seconds -> ms per call
+    cpu_ms = {"servers": [(b - a) / per_call for a, b in zip(cpu0[0], cpu1[0])],
+              "clients": sum(cpu1[1]) / per_call - sum(cpu0[1]) / per_call,
+              **{n: (cpu1[2][n] - cpu0[2][n]) / per_call for n in others}}
     for n in sorted(set(plan)):  # the citizens called last are served: the day starts clean
         s.post(f"{office.url(0)}/api/v1/counters/{n}/finish", timeout=30,
                headers=office.headers(0, Authorization=f"Bearer {office.token}")).raise_for_status()
@@ -238,7 +275,7 @@ def fanout(office: Office, phones: int, tvs: int, counters: int, calls: int, pro
     go.set()
     received: dict[int, list[float]] = {}
     dropped = 0
-    stats = {"bytes": 0, "updates": 0}
+    stats = {"bytes": 0, "updates": 0, "compressed": 0}
     for p, _ready, a in workers:
         part, d, st = a.recv() if a.poll(120) else ({}, 0, {})
         dropped += d
@@ -263,7 +300,8 @@ def fanout(office: Office, phones: int, tvs: int, counters: int, calls: int, pro
             "p50_ms": pct(per_receipt, 50) * 1000, "p99_ms": pct(per_receipt, 99) * 1000,
             "all_p50_ms": pct(by_all, 50) * 1000, "all_p99_ms": pct(by_all, 99) * 1000,
             "answer_p99_ms": pct(answered, 99) * 1000, "rss_connected": rss_connected,
-            "mb_per_call": stats["bytes"] / max(1, len(sent)) / 1e6, "phone_updates": stats["updates"]}
+            "mb_per_call": stats["bytes"] / max(1, len(sent)) / 1e6, "phone_updates": stats["updates"],
+            "compressed": stats["compressed"], "cpu_ms_per_call": cpu_ms}
 
 
 # 3. A busy day ------------------------------------------------------------------------------
@@ -357,6 +395,9 @@ def main() -> None:
     ap.add_argument("--anonymous-phones", action="store_true",
                     help="phones as anonymous clients getting the whole queue state (phone pages before ticket:update)")
     ap.add_argument("--idle-s", type=float, default=0.5, help="a counter that found nobody asks again after this")
+    ap.add_argument("--no-deflate", action="store_true",
+                    help="clients do not offer per-message compression (browsers do; the default offers it)")
+    ap.add_argument("--skip-day", action="store_true", help="the fan-out only, no busy day")
     args = ap.parse_args()
     if args.quick:
         args.phones, args.tvs, args.counters, args.calls, args.day_tickets = 100, 4, 10, 20, 300
@@ -369,21 +410,29 @@ def main() -> None:
         print(f"two `motcua serve` processes on PostgreSQL + Redis, clients {how}", flush=True)
         idle = [rss_mb(s) for s in office.servers]
         f = fanout(office, args.phones, args.tvs, args.counters, args.calls, args.client_procs, args.finish_first,
-                   args.anonymous_phones)
+                   args.anonymous_phones, not args.no_deflate)
         print(f"fan-out: {f['calls']} calls x {f['clients']} clients ({args.phones} phones, {args.tvs} TVs, "
               f"{args.counters} counters): {f['missing']} receipts missing, {f['dropped']} clients dropped; "
               f"per receipt p50 {f['p50_ms']:.1f} ms, p99 {f['p99_ms']:.1f} ms; received by all "
               f"p50 {f['all_p50_ms']:.1f} ms, p99 {f['all_p99_ms']:.1f} ms; call-next answered p99 "
               f"{f['answer_p99_ms']:.1f} ms; clients received {f['mb_per_call']:.2f} MB per call (after connecting, "
-              f"issues included), {f['phone_updates']} ticket:update to phones", flush=True)
-        d = busy_day(office, args.day_tickets, args.day_counters, args.idle_s)
+              f"issues included), {f['phone_updates']} ticket:update to phones; "
+              f"{f['compressed']} of {f['clients']} connections compressed by the server"
+              + ("" if not args.no_deflate else " (clients did not offer compression)"), flush=True)
+        c = f["cpu_ms_per_call"]
+        print("CPU per call (the calls, with 0.25 s between them, and what they set off): servers "
+              + " / ".join(f"{x:.1f}" for x in c["servers"]) + f" ms, socket clients {c['clients']:.1f} ms, "
+              f"PostgreSQL {c['postgres']:.1f} ms, Redis {c['redis-server']:.1f} ms, nginx {c['nginx']:.1f} ms",
+              flush=True)
+        d = None if args.skip_day else busy_day(office, args.day_tickets, args.day_counters, args.idle_s)
         end = [rss_mb(s) for s in office.servers]
-        print(f"busy day: {d['tickets']} tickets, {args.day_counters} counters: {d['served']} served, "
-              f"{d['no_show']} no-shows in {d['seconds']:.1f} s; {d['n_errors']} errors {d['errors']}; report "
-              + ("exact" if not d["mismatches"] else f"MISMATCH {d['mismatches']}"), flush=True)
+        if d:
+            print(f"busy day: {d['tickets']} tickets, {args.day_counters} counters: {d['served']} served, "
+                  f"{d['no_show']} no-shows in {d['seconds']:.1f} s; {d['n_errors']} errors {d['errors']}; report "
+                  + ("exact" if not d["mismatches"] else f"MISMATCH {d['mismatches']}"), flush=True)
         for i in range(2):
             print(f"server process {i + 1} RSS: idle {idle[i]:.0f} MB, {f['clients']} clients connected "
-                  f"{f['rss_connected'][i]:.0f} MB, after the day {end[i]:.0f} MB")
+                  f"{f['rss_connected'][i]:.0f} MB, " + (f"after the day {end[i]:.0f} MB" if d else f"at the end {end[i]:.0f} MB"))
         print(json.dumps({"fanout": f, "day": d, "rss_idle": idle, "rss_end": end}, default=str))
     finally:
         office.stop()
