@@ -18,6 +18,7 @@ from .auth import Auth
 from .clock import Clock, system_clock
 from .dossiers.store import DossierStore
 from .events import EventBus
+from .fanout import install_direct_websockets
 from .queue import QueueEngine
 from .queue.broadcast import StateBroadcaster
 from .realtime import RealtimeHub, without_websocket_compression
@@ -179,6 +180,7 @@ def create_app(settings: Settings) -> Flask:
     socketio = SocketIO(app, async_mode=async_mode(), **message_queue_options(settings.message_queue, channel),
                         json=_SocketJson, ping_interval=10, ping_timeout=10)
     app.wsgi_app = without_websocket_compression(app.wsgi_app)  # type: ignore[method-assign]
+    install_direct_websockets(socketio)  # one frame per emit, written at once (motcua/fanout.py)
     hub = RealtimeHub(socketio, engine, auth, bus)
     states = StateBroadcaster(engine, bus)
     services = Services(settings=settings, store=store, bus=bus, engine=engine, auth=auth, socketio=socketio,
