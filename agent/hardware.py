@@ -21,6 +21,7 @@ import agentproto as proto
 from drivers.camera import CameraScanner
 from drivers.printer import BigText, Cut, Feed, PrintDocument, QRCode, Rule, Text, TicketPrinter, get_profile
 from drivers.serialdev import KeypadBus, LedBoardBus, RatingBoxBus, SerialScanner
+from drivers.serialdev.sim import act_on_twin, twin_state
 
 log = logging.getLogger(__name__)
 
@@ -217,6 +218,26 @@ class Hardware:
         if bus is None or method not in ("show", "prompt") or not hasattr(bus, method):
             return
         getattr(bus, method)(*args)
+
+    def simulate_action(self, device: str, action: str, kw: dict[str, Any]) -> str | None:
+        """A person at a simulated twin (press a key or a button, scan a code); the error in
+        Vietnamese, or None when done."""
+        sim = getattr(self.buses.get(device), "simulator", None)
+        if sim is None:
+            return "không phải thiết bị mô phỏng"
+        try:
+            act_on_twin(sim, action, **kw)
+        except (ValueError, TypeError, KeyError):
+            return f"thiết bị không có thao tác {action!r} với {sorted(kw)}"
+        return None
+
+    def simulated_state(self, device: str) -> dict[str, Any] | None:
+        """What a simulated twin shows (None: not a twin)."""
+        sim = getattr(self.buses.get(device), "simulator", None)
+        if sim is None:
+            return None
+        dev = next((d for d in self.config if d.get("name") == device), {})
+        return {"url": getattr(sim, "url", ""), **twin_state(sim, sorted(_amap(dev)))}
 
     def simulate(self, device: str, fault: str | None) -> bool:
         """A simulated twin fails or recovers (tests, trying without hardware)."""

@@ -160,7 +160,17 @@ class Agent:
         def on_simulate(body: Any) -> dict[str, Any]:
             if not isinstance(body, dict):
                 return {"ok": False}
+            if body.get("action") is not None:  # a person at the twin: a key, a button, a code
+                kw = {k: body[k] for k in ("address", "key", "level", "code") if body.get(k) is not None}
+                error = self.hw.simulate_action(str(body.get("device")), str(body["action"]), kw)
+                return {"ok": error is None, "error": error}
             return {"ok": self.hw.simulate(str(body.get("device")), body.get("fault"))}
+
+        @sio.on(proto.SIM_STATE, namespace=ns)
+        def on_sim_state(body: Any) -> dict[str, Any]:
+            state = self.hw.simulated_state(str(body.get("device"))) if isinstance(body, dict) else None
+            return {"ok": state is not None, "state": state,
+                    "error": None if state is not None else "không phải thiết bị mô phỏng"}
 
         @sio.on(proto.CALL, namespace=ns)
         def on_call(body: Any) -> None:

@@ -23,6 +23,9 @@ HELLO = "agent:hello"            # {"agent_version"} -> {"proto", "agent", "offi
 CONFIG = "agent:config"          # {"proto", "agent", "office", "tz_offset_s", "devices": [DEVICE], "fields": [FIELD]}
 PRINT_SUBMIT = "print:submit"    # {"job_id", "kind", "title", "blocks": [BLOCK], "timeout_s"} -> ack {"ok", "state"}
 SIMULATE = "device:simulate"     # {"device", "fault": "offline" | "paper_out" | ... | None} -> ack {"ok"}
+#                                  or {"device", "action": "press", "address", "key" | "level"} / {"device",
+#                                  "action": "scan", "code"}: a person at a simulated twin -> ack {"ok", "error"?}
+SIM_STATE = "device:sim-state"   # {"device"} -> ack {"ok", "state": {"url", "displays"?, "values"?, "texts"?, "open"?}}
 CALL = "device:call"           # {"device", "method": "show" | "prompt", "args": [...]}: LED boards, keypad displays, rating boxes
 BLOCKS = "offline:blocks"        # {"business_date", "blocks": [BLOCK_GRANT]}: numbers kept for offline issuing
 

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from escpos_decode import decode as escpos_decode
-from agent_support import AgentProcess, agent_office_file, printer_and_board
+from agent_support import AgentProcess, agent_office_file, device, printer_and_board
 from helpers import KIOSK_TOKEN, ROOT, ServerProcess, free_port, wait_for
 
 pytestmark = pytest.mark.slow
@@ -27,7 +27,8 @@ PASSWORD = "mat-khau-thu-nghiem"
 
 def office_file(tmp: Path, agent_dir: Path, *, job_timeout: float = 30, local_port: int = 8765) -> Path:
     return agent_office_file(tmp, agent="may-tram-1", token=AGENT_TOKEN, local_port=local_port, block=10,
-                        devices=printer_and_board("may-tram-1", agent_dir / "printer", job_timeout))
+                        devices=printer_and_board("may-tram-1", agent_dir / "printer", job_timeout)
+                        + device("ban-phim-quay", "keypad", "may-tram-1", url='"sim://"', counters='{ "1" = 1 }'))
 
 
 @pytest.fixture
@@ -104,6 +105,40 @@ def test_agent_devices_show_and_the_kiosk_ticket_prints_on_the_agent(office):
     assert "giấy" in st["detail"] and st["state_label"] == "Gặp sự cố"
     requests.post(server.url + "/api/v1/devices/may-in-ve/simulate", json={"fault": None}, headers=admin)
     wait_for(lambda: devices(server)["may-in-ve"]["state"] == "ready", 20, "printer ready again")
+
+
+def test_the_administrator_presses_an_agent_twin_s_key_and_reads_its_board(office):
+    """The simulated twins of an agent's PC are driven from the server as the server's own are:
+    a key pressed on the agent's keypad calls (through the agent's real keypad driver and link),
+    and the agent's board and keypad are read back showing that number."""
+    server, agent, _printer_dir = office()
+    admin = _token(server, "admin")
+    sim = f"{server.url}/api/v1/devices/ban-phim-quay"
+    # No agent yet: refused with what to do, at once.
+    r = requests.get(sim + "/simulated", headers=admin, timeout=10)
+    assert r.status_code == 409 and "may-tram-1" in r.json()["message"], r.text
+    agent().start()
+    wait_for(lambda: all(devices(server)[n]["state"] == "ready" for n in ("may-tram-1", "ban-phim-quay", "bang-led-quay")),
+             30, "the agent's devices ready")
+    tk = issue(server)
+    r = requests.post(sim + "/simulate", json={"action": "press", "address": 1, "key": "call_next"}, headers=admin,
+                      timeout=10)
+    assert r.status_code == 200, r.text
+    called = wait_for(lambda: (t := requests.get(f"{server.url}/api/v1/tickets/{tk['id']}", timeout=5).json())
+                      ["status"] == "called" and t, 20, "the ticket called by the agent's key")
+    assert called["counter"] == 1
+    number = tk["number"]
+    keypad = wait_for(lambda: (b := requests.get(sim + "/simulated", headers=admin, timeout=10).json())
+                      .get("displays", {}).get("1", [None])[0] == number and b, 20, "the keypad showing the number")
+    assert keypad["agent"] == "may-tram-1" and keypad["name"] == "ban-phim-quay"
+    board = wait_for(lambda: (b := requests.get(f"{server.url}/api/v1/devices/bang-led-quay/simulated",
+                                                headers=admin, timeout=10).json()).get("values", {}).get("1") == int(number)
+                     and b, 20, "the agent's board showing the number")
+    assert set(board["values"]) == {"1", "2"}
+    # What the twin cannot do is refused in Vietnamese, not a server error.
+    r = requests.post(f"{server.url}/api/v1/devices/bang-led-quay/simulate", json={"action": "scan", "code": "x"},
+                      headers=admin, timeout=10)
+    assert r.status_code == 422 and "thao tác" in r.json()["message"], r.text
 
 
 def test_a_job_waits_for_a_dropped_agent_and_is_printed_once(office):

@@ -458,3 +458,33 @@ class SimScanner(SimDevice):
     def _consume(self) -> bytes:
         self._buffer.clear()  # scanners ignore what the host sends
         return b""
+
+
+# What a person does to a twin, and what it shows: one place for the server's own twins
+# (motcua/devices/registry.py) and a device agent's (agent/hardware.py).
+def act_on_twin(sim: object, action: str, **kw: object) -> None:
+    """Press a keypad's key (`address`, `key`), a rating box's button (`address`, `level`),
+    or scan a code (`code`) on a simulated twin. ValueError: the twin cannot do that."""
+    if action == "press" and kw.get("key") is not None and hasattr(sim, "press"):
+        sim.press(int(kw["address"]), str(kw["key"]))  # type: ignore[attr-defined]
+    elif action == "press" and kw.get("level") is not None and hasattr(sim, "press"):
+        sim.press(int(kw["address"]), str(kw["level"]))  # type: ignore[attr-defined]
+    elif action == "scan" and kw.get("code") is not None and hasattr(sim, "scan"):
+        sim.scan(str(kw["code"]))  # type: ignore[attr-defined]
+    else:
+        raise ValueError(action)
+
+
+def twin_state(sim: object, units: Iterable[int]) -> dict[str, object]:
+    """What a twin shows, per address or unit: `displays` (keypads: [number, waiting]),
+    `values` (Modbus boards), `texts` (ASCII boards), `open` (rating boxes lit)."""
+    out: dict[str, object] = {}
+    units = list(units)
+    for attr, label in (("display", "displays"), ("value", "values"), ("text", "texts"), ("is_open", "open")):
+        fn = getattr(sim, attr, None)
+        if callable(fn):
+            try:
+                out[label] = {str(u): fn(u) for u in units}
+            except Exception:  # noqa: BLE001 - a unit the twin does not have
+                pass
+    return out

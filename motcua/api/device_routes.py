@@ -71,3 +71,5 @@ def simulated(name: str):
         return jsonify(_registry().simulated_state(name[:40]))
     except KeyError:
         raise ApiError("unknown_device", f"Không có thiết bị mô phỏng tên '{name[:40]}'.", 404) from None
+    except ValueError as exc:
+        raise ApiError("invalid", f"Không đọc được thiết bị mô phỏng: {exc}", 422) from None

@@ -31,6 +31,7 @@ from config.schema import DeviceConfig, OfficeConfig
 from drivers.camera import CameraScanner
 from drivers.printer import TicketPrinter, get_profile
 from drivers.serialdev import KeypadBus, LedBoardBus, RatingBoxBus, SerialScanner
+from drivers.serialdev.sim import act_on_twin, twin_state
 from drivers.state import DeviceState
 
 from ..events import DEVICE_STATUS, QUEUE_STATE, TICKET_FINISHED, TICKET_ISSUED, EventBus
@@ -464,27 +465,17 @@ class DeviceRegistry:
             raise ValueError(fault)
 
     def simulate_action(self, name: str, action: str, **kw: Any) -> None:
-        """Act on a simulated twin as a person would: press a key, rate, scan a code."""
-        sim = self.sims[name]
-        if action == "press" and "key" in kw:
-            sim.press(int(kw["address"]), str(kw["key"]))
-        elif action == "press" and "level" in kw:
-            sim.press(int(kw["address"]), str(kw["level"]))
-        elif action == "scan":
-            sim.scan(str(kw["code"]))
-        else:
-            raise ValueError(action)
+        """Act on a simulated twin as a person would: press a key, rate, scan a code (a twin
+        on an agent's PC: the agent does it)."""
+        if name in self.remote.devices:
+            self.remote.sim_action(name, action, kw)
+            return
+        act_on_twin(self.sims[name], action, **kw)
 
     def simulated_state(self, name: str) -> dict[str, Any]:
-        """What a simulated twin shows: keypad displays, board values or texts, lit boxes."""
+        """What a simulated twin shows: keypad displays, board values or texts, lit boxes
+        (a twin on an agent's PC: asked of the agent)."""
+        if name in self.remote.devices:
+            return {"name": name, **self.remote.sim_state(name)}
         sim = self.sims[name]
-        out: dict[str, Any] = {"name": name, "url": sim.url}
-        units = self._units.get(name, [])
-        for attr, label in (("display", "displays"), ("value", "values"), ("text", "texts"), ("is_open", "open")):
-            fn = getattr(sim, attr, None)
-            if callable(fn):
-                try:
-                    out[label] = {str(u): fn(u) for u in units}
-                except Exception:  # noqa: BLE001 - a unit the twin does not have
-                    pass
-        return out
+        return {"name": name, "url": sim.url, **twin_state(sim, self._units.get(name, []))}

@@ -31,6 +31,7 @@ from config.schema import DeviceConfig
 from drivers.printer import BigText, Cut, Feed, PrintDocument, QRCode, Rule, Text
 from drivers.state import DeviceState
 
+from ..errors import MotcuaError
 from ..events import QUEUE_STATE, TICKET_FINISHED
 from ..store import tables as t
 from .agent_links import AgentLinks
@@ -39,6 +40,7 @@ from .offline import OfflineBlocks
 log = logging.getLogger(__name__)
 
 SWEEP_S = 0.5
+SIM_WAIT_S = 5.0  # an agent's answer about its simulated twin
 DELIVERED_GRACE_S = 60.0  # a job the agent took, agent gone: failed this long after its timeout
 Send = Callable[[str, str, dict[str, Any], Callable[..., None] | None], None]
 
@@ -435,6 +437,37 @@ class RemoteAgents:
         dev = self.devices[name]
         if not self._emit(str(dev.agent), proto.SIMULATE, {"device": name, "fault": fault}):
             raise ValueError(f"máy trạm {dev.agent} chưa kết nối")
+
+    def sim_action(self, name: str, action: str, kw: dict[str, Any]) -> None:
+        """Press a key or a button, or scan a code, on a simulated twin of an agent's PC."""
+        self._ask_agent(name, proto.SIMULATE, {"device": name, "action": action, **kw})
+
+    def sim_state(self, name: str) -> dict[str, Any]:
+        """What a simulated twin of an agent's PC shows (asked of the agent, answered at once)."""
+        answer = self._ask_agent(name, proto.SIM_STATE, {"device": name})
+        state = answer.get("state")
+        return {**(state if isinstance(state, dict) else {}), "agent": self.devices[name].agent}
+
+    def _ask_agent(self, name: str, event: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Send to the device's agent and wait (at most SIM_WAIT_S) for its answer; a refusal
+        or no answer is a MotcuaError in Vietnamese, never a wait without end."""
+        agent = str(self.devices[name].agent)
+        got: dict[str, Any] = {}
+        done = threading.Event()
+
+        def answered(*args: Any) -> None:
+            got.update(args[0] if args and isinstance(args[0], dict) else {})
+            done.set()
+
+        if not self._emit(agent, event, body, answered):
+            elsewhere = self.ctx is not None and self.links.held_elsewhere(agent)
+            where = "đang kết nối với một tiến trình máy chủ khác" if elsewhere else "chưa kết nối với máy chủ"
+            raise MotcuaError("agent_offline", f"Máy trạm {agent} {where}.", 409)
+        if not done.wait(SIM_WAIT_S):
+            raise MotcuaError("agent_no_answer", f"Máy trạm {agent} không trả lời.", 504)
+        if not got.get("ok"):
+            raise ValueError(got.get("error") or "thiết bị mô phỏng không làm được thao tác này")
+        return got
 
     def call(self, dev: DeviceConfig, method: str, args: list[Any]) -> None:
         key = (dev.name, str(args[0]) if args else "")
