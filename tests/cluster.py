@@ -111,8 +111,9 @@ class Nginx:
     """Debian's nginx as a foreground child process (`daemon off`) with its own prefix directory."""
 
     def __init__(self, directory: Path, backends: list[int], *, port: int | None = None,
-                 worker_connections: int = 4096):
+                 worker_connections: int = 4096, workers: str = "1"):
         self.dir = Path(directory)
+        self.workers = workers  # "auto": one per core, as Debian's /etc/nginx/nginx.conf has it
         self.backends = backends
         self.port = port or free_port()
         self.worker_connections = worker_connections
@@ -127,7 +128,7 @@ class Nginx:
         servers = " ".join(f"server 127.0.0.1:{p};" for p in self.backends)
         temps = "\n".join(f"    {k}_temp_path {d / k};" for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
         user = "user root root;\n" if os.geteuid() == 0 else ""
-        return (f"{user}daemon off;\nmaster_process on;\nworker_processes 1;\nworker_rlimit_nofile 20000;\n"
+        return (f"{user}daemon off;\nmaster_process on;\nworker_processes {self.workers};\nworker_rlimit_nofile 20000;\n"
                 f"pid {d / 'nginx.pid'};\nerror_log {d / 'error.log'} warn;\n"
                 f"events {{ worker_connections {self.worker_connections}; }}\n"
                 f"http {{\n    access_log off;\n{temps}\n"

@@ -144,7 +144,8 @@ class Office:
         self.servers[1].start(60)
         self.ips = [None, None]
         if not direct:
-            self.nginx = Nginx(tmp / "nginx", [s.port for s in self.servers], worker_connections=8192)
+            self.nginx = Nginx(tmp / "nginx", [s.port for s in self.servers], worker_connections=8192,
+                               workers="auto")  # as Debian's nginx.conf
             self.nginx.start()
             self.ips = [self.nginx.client_ip_for(s.port) for s in self.servers]
         self.token = requests.post(self.url(0) + "/api/v1/auth/token", headers=self.headers(0), timeout=30,
