@@ -44,10 +44,6 @@ _SECONDS = ("estimated_wait_s", "estimated_wait_range_s")  # the page shows the 
 EVENT = "ticket:update"
 
 
-def _yield() -> None:
-    yield_to_others()  # between two tickets: requests and sockets go first
-
-
 def ticket_room(ticket_id: int) -> str:
     return f"ticket:{ticket_id}"
 
@@ -148,7 +144,7 @@ class TicketPages:
                 return False
 
             try:
-                seq, tickets = self.views.tickets_for_pages(ids, pause=_yield, every=1, unchanged=unchanged)
+                seq, tickets = self.views.tickets_for_pages(ids, pause=yield_to_others, every=1, unchanged=unchanged)
             except Exception:  # noqa: BLE001 - the database is back soon: try again
                 log.warning("reading the phone pages' tickets failed; retrying", exc_info=True)
                 self._basis.clear()  # what was worked out was not sent: work it all out again
@@ -161,7 +157,7 @@ class TicketPages:
             self.rounds += 1
             self.worked_out += len(tickets)
             for tid, tk in tickets.items():
-                _yield()
+                yield_to_others()  # between two tickets: requests and sockets go first
                 tk.pop("token", None)
                 shown = {k: v for k, v in tk.items() if k not in _SECONDS}
                 with self._lock:
