@@ -25,7 +25,7 @@ from drivers.serialdev.sim import act_on_twin, twin_state
 
 log = logging.getLogger(__name__)
 
-OnState = Callable[[str, str, str, str, str], None]  # (device, kind, state, detail, unit on its bus or "")
+OnState = Callable[..., None]  # (device, kind, state, detail, unit on its bus or "", cause=why it is down or "")
 OnInput = Callable[[dict[str, Any]], None]
 OnJob = Callable[[str, str, "str | None"], None]
 LINK_WATCH_S = 0.25
@@ -72,7 +72,7 @@ class Hardware:
         self._link_up: Callable[[], bool] | None = None
         self._kept: list[tuple[float, dict[str, Any]]] = []  # (monotonic time pressed, rating) while offline
         self._kept_lock = threading.Lock()
-        self._last_states: dict[tuple[str, str], tuple[str, str, str]] = {}  # (device, unit) -> (kind, state, detail)
+        self._last_states: dict[tuple[str, str], tuple[str, str, str, str]] = {}  # -> (kind, state, detail, cause)
 
     def running(self) -> bool:
         return bool(self.kinds)
@@ -96,7 +96,9 @@ class Hardware:
         def cb(name: str, state: Any, detail: str) -> None:
             # A unit on a bus reports as "<bus>:<kind>:<address>" (drivers/state.py).
             unit = name.rsplit(":", 1)[-1] if ":" in name and name != dev["name"] else ""
-            self._report(dev["name"], dev["kind"], str(state), detail, unit)
+            status = getattr(self.buses.get(dev["name"]), "status", None)  # a printer says why it is down
+            cause = getattr(status(), "cause", "") if callable(status) and str(state) != "ready" else ""
+            self._report(dev["name"], dev["kind"], str(state), detail, unit, cause)
         return cb
 
     def _start(self, dev: dict[str, Any]) -> None:
@@ -173,8 +175,8 @@ class Hardware:
             if up and not was_up:
                 with self._kept_lock:
                     states = list(self._last_states.items())
-                for (name, unit), (kind, state, detail) in states:
-                    self.on_state(name, kind, state, detail, unit)
+                for (name, unit), (kind, state, detail, cause) in states:
+                    self.on_state(name, kind, state, detail, unit, cause)
             was_up = up
             if up:
                 self._send_kept()
@@ -190,10 +192,10 @@ class Hardware:
                 continue
             self.on_input({**body, "age_s": round(age, 1)})
 
-    def _report(self, name: str, kind: str, state: str, detail: str, unit: str) -> None:
+    def _report(self, name: str, kind: str, state: str, detail: str, unit: str, cause: str = "") -> None:
         with self._kept_lock:
-            self._last_states[(name, unit)] = (kind, state, detail)
-        self.on_state(name, kind, state, detail, unit)
+            self._last_states[(name, unit)] = (kind, state, detail, cause)
+        self.on_state(name, kind, state, detail, unit, cause)
 
     def stop(self) -> None:
         for name, bus in list(self.buses.items()):

@@ -213,8 +213,9 @@ class Agent:
             except Exception:  # noqa: BLE001 - sent again on the next connection
                 log.debug("%s not sent", event, exc_info=True)
 
-    def _device_state(self, device: str, kind: str, state: str, detail: str, unit: str = "") -> None:
-        body = {"device": device, "kind": kind, "state": state, "detail": detail, **({"unit": unit} if unit else {})}
+    def _device_state(self, device: str, kind: str, state: str, detail: str, unit: str = "", cause: str = "") -> None:
+        body = {"device": device, "kind": kind, "state": state, "detail": detail, **({"unit": unit} if unit else {}),
+                **({"cause": cause} if cause else {})}
         with self._lock:
             self._state_seq += 1
             body.update(run=self._run, seq=self._state_seq)

@@ -31,6 +31,7 @@ BLOCKS = "offline:blocks"        # {"business_date", "blocks": [BLOCK_GRANT]}: n
 
 # Agent -> server --------------------------------------------------------------------------
 STATE = "device:state"           # {"device", "kind", "state", "detail", "unit"?: address on its bus, "queued"?}
+#                                  "cause"?: why it is down, as its driver said (for administrators)
 #                                   "run"?, "seq"?: the agent's run id and its growing report number;
 #                                   a report older than one already handled (same run) is ignored
 JOB = "print:state"              # {"job_id", "state": queued|printing|done|failed, "error"}

@@ -109,3 +109,34 @@ def test_simulate_rejects_bad_input(server, body):
     r = requests.post(server.url + "/api/v1/devices/may-in-ve/simulate", json={"fault": None},
                       headers={"Authorization": f"Bearer {server.token('quay1')}"})
     assert r.status_code == 403
+
+
+def test_why_a_printer_cannot_be_reached_is_shown_to_administrators_not_to_citizens(server_factory, tmp_path):
+    """A printer whose address answers nothing: the device list says it is not connected and, for
+    the administrator, why (the driver's own words); the kiosk's citizen reads only the state."""
+    from helpers import ROOT, free_port
+
+    port = free_port()  # nothing listens there
+    src = (ROOT / "config" / "samples" / "commune.toml").read_text(encoding="utf-8")
+    assert 'url = "virtual://?dir={data}/printer"' in src
+    cfg = tmp_path / "office.toml"
+    cfg.write_text(src.replace('url = "virtual://?dir={data}/printer"', f'url = "tcp://127.0.0.1:{port}"')
+                   .replace("always_open = false", "always_open = true"), encoding="utf-8")
+    data = tmp_path / "data"
+    data.mkdir()
+    server = server_factory(data, args=["serve", "--config", str(cfg)]).start()
+    kiosk = {"Authorization": f"Bearer {KIOSK_TOKEN}"}
+
+    def printer():
+        devs = requests.get(server.url + "/api/v1/devices", headers=kiosk, timeout=10).json()
+        return next(d for d in devs if d["name"] == "may-in-ve")
+
+    from helpers import wait_for
+
+    st = wait_for(lambda: (d := printer())["state"] == "error" and d.get("cause") and d, 30, "the printer's cause")
+    assert st["detail"] == "Máy in mất kết nối"
+    assert f"tcp://127.0.0.1:{port}" in st["cause"] and st["cause"].startswith("Không mở được máy in")
+    r = requests.post(server.url + "/api/v1/tickets", json={"service": "HOTICH"}, headers=kiosk, timeout=10)
+    assert r.status_code == 201  # the ticket is issued all the same
+    told = r.json()["print_job"]
+    assert told["printer_ok"] is False and "tcp://" not in told["message"], told

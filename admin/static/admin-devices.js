@@ -131,7 +131,8 @@
         if (OPTION_FIELDS[d.kind] || kindInfo(d.kind).needs_url) { cell.appendChild(el("button", { "class": "btn small secondary", type: "button", text: "Cài đặt", on: { click: function () { settings(d); } } })); }
         cell.appendChild(el("button", { "class": "btn small", type: "button", text: "Xoá", "data-testid": "device-remove-" + d.name, on: { click: function () { remove(d); } } }));
         var state = M.stateCell(d);
-        if (d.detail) { state.appendChild(el("details", {}, [el("summary", { text: "Chi tiết kỹ thuật" }), el("span", { "class": "muted", text: d.detail })])); }
+        const tech = [d.detail, d.cause].filter(Boolean).join(" — ");
+        if (tech) { state.appendChild(el("details", {}, [el("summary", { text: "Chi tiết kỹ thuật" }), el("span", { "class": "muted", text: tech })])); }
         var where = d.counter ? "Quầy " + d.counter : (Object.keys(d.counters || {}).length ? "Quầy " + Object.keys(d.counters).map(function (a) { return d.counters[a]; }).join(", ") : "—");
         return el("tr", { "data-device": d.name }, [td(d.name), td(kindInfo(d.kind).label), td(connection(d), "muted"), td(where), state, cell]);
       }, "Văn phòng chưa khai báo thiết bị nào.");

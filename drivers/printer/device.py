@@ -131,6 +131,7 @@ class TicketPrinter:
         self._state = CONNECTING
         self._printer_status = STARTING_STATUS
         self._since = time.time()
+        self._cause = ""  # the last reason the link could not be opened or was lost
         self._connected = False
         self._closed = False
         self._silent_polls = 0
@@ -286,6 +287,7 @@ class TicketPrinter:
             printer=self._printer_status,
             queued=len(self._queue),
             since=self._since,
+            cause=self._cause,
         )
 
     def _set_locked(
@@ -389,8 +391,15 @@ class TicketPrinter:
             self._transport.open()
         except Exception as exc:
             log.warning("printer %s: cannot open %s: %s", self.name, self.url, exc)
+            with self._lock:
+                if str(exc) != self._cause:  # a new reason is news even when the state stays
+                    self._cause = str(exc)[:300]
+                    if self._state == ERROR and self._printer_status == DISCONNECTED:
+                        self._status_changed_locked()
             self._update(ERROR, DISCONNECTED)
             return False
+        with self._lock:
+            self._cause = ""
         self._connected = True
         self._silent_polls = 0
         log.info("printer %s: link %s open", self.name, self.url)
@@ -400,6 +409,8 @@ class TicketPrinter:
 
     def _disconnect(self, reason: str) -> None:
         log.warning("printer %s: link lost (%s)", self.name, reason)
+        with self._lock:
+            self._cause = str(reason)[:300]
         self._connected = False
         try:
             self._transport.close()

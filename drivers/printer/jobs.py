@@ -40,6 +40,7 @@ class DeviceStatus:
     printer: PrinterStatus
     queued: int
     since: float
+    cause: str = ""  # why the link is down, as the transport said it (for administrators, not citizens)
 
     @property
     def device_state(self) -> DeviceState:

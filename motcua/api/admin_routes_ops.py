@@ -135,7 +135,7 @@ def admin_devices():
     for d in public_config(svc.config)["devices"]:
         st = status.get(d["name"], {})
         out.append({**d, "state": st.get("state"), "state_label": st.get("state_label"),
-                    "detail": st.get("detail", ""), "simulated": str(d.get("url", "")).startswith(("sim://", "virtual"))})
+                    "detail": st.get("detail", ""), "cause": st.get("cause", ""), "simulated": str(d.get("url", "")).startswith(("sim://", "virtual"))})
     from ..configure.devices import kinds
 
     return jsonify({"devices": out, "kinds": kinds()})

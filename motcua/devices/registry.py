@@ -256,7 +256,7 @@ class DeviceRegistry:
         with self._lock:
             prev = self._status.get(name)
             self._status[name] = body
-        if prev and all(prev.get(k) == body.get(k) for k in ("state", "detail")):
+        if prev and all(prev.get(k) == body.get(k) for k in ("state", "detail", "cause")):
             return
         log.info("device %s (%s): %s %s", name, kind, state, detail)
         self.ctx.bus.emit(DEVICE_STATUS, body, STATUS_AUDIENCE)
@@ -329,8 +329,9 @@ class DeviceRegistry:
             # The state says whether a fault stops printing; the driver's status() adds the queue.
             if not self._alive(dev):  # removed or replaced by reconfigure()
                 return
-            queued = printer.status().queued
-            self._set_status(dev.name, "printer", state, detail, queued=queued)
+            st = printer.status()
+            cause = {"cause": st.cause} if st.cause and str(state) != "ready" else {}  # for administrators
+            self._set_status(dev.name, "printer", state, detail, queued=st.queued, **cause)
 
         printer = TicketPrinter(dev.url, profile, name=dev.name, on_state=on_state, on_job=self.jobs.on_job,
                                 job_timeout=opts.job_timeout)

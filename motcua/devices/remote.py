@@ -249,7 +249,9 @@ class RemoteAgents:
         return True
 
     def _apply_state(self, agent: str, dev: DeviceConfig, state: str, unit: str, body: dict[str, Any]) -> None:
-        extra = {"queued": int(body["queued"])} if isinstance(body.get("queued"), int) else {}
+        extra: dict[str, Any] = {"queued": int(body["queued"])} if isinstance(body.get("queued"), int) else {}
+        if body.get("cause"):  # why the device is down, for administrators (not the kiosk's citizens)
+            extra["cause"] = str(body["cause"])[:300]
         detail = str(body.get("detail") or "")[:300]
         if unit.isdigit():  # a unit on a bus: "<bus>/<address>" with its counter, as a local bus shows it
             amap = {int(a): int(c) for a, c in dev.counters.items()} or ({1: dev.counter} if dev.counter else {})
