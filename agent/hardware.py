@@ -96,8 +96,8 @@ class Hardware:
         def cb(name: str, state: Any, detail: str) -> None:
             # A unit on a bus reports as "<bus>:<kind>:<address>" (drivers/state.py).
             unit = name.rsplit(":", 1)[-1] if ":" in name and name != dev["name"] else ""
-            status = getattr(self.buses.get(dev["name"]), "status", None)  # a printer says why it is down
-            cause = getattr(status(), "cause", "") if callable(status) and str(state) != "ready" else ""
+            status = getattr(self.buses.get(dev["name"]), "status", None)  # a printer says why its link is down
+            cause = getattr(status(), "cause", "") if callable(status) else ""  # "" while the link is open
             self._report(dev["name"], dev["kind"], str(state), detail, unit, cause)
         return cb
 

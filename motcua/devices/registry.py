@@ -330,7 +330,7 @@ class DeviceRegistry:
             if not self._alive(dev):  # removed or replaced by reconfigure()
                 return
             st = printer.status()
-            cause = {"cause": st.cause} if st.cause and str(state) != "ready" else {}  # for administrators
+            cause = {"cause": st.cause} if st.cause else {}  # the driver clears it once the link is open
             self._set_status(dev.name, "printer", state, detail, queued=st.queued, **cause)
 
         printer = TicketPrinter(dev.url, profile, name=dev.name, on_state=on_state, on_job=self.jobs.on_job,
